@@ -1,0 +1,354 @@
+//! Cases: the list, the new-case form and the case page, with their server functions.
+use crate::dto::{CaseListView, CaseView, ReportText};
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+pub const PER_PAGE: u32 = 20;
+
+#[cfg(feature = "ssr")]
+fn set_status(err: &AppError) {
+    if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(code) = axum::http::StatusCode::from_u16(err.status()) {
+            opts.set_status(code);
+        }
+    }
+}
+
+/// One page of cases, newest first: a patient's own, or all cases for staff.
+#[server(endpoint = "cases")]
+pub async fn list_cases(page: u32) -> Result<CaseListView, AppError> {
+    use crate::dto::CaseSummaryView;
+    use crate::ssr::{audit, client_ip, display_time, require_actor};
+    let (st, actor, _) = require_actor().await.inspect_err(set_status)?;
+    let page = page.clamp(1, 1_000_000);
+    let owner = if actor.role.is_staff() { None } else { Some(actor.id) };
+    let (rows, total) =
+        precedent_store::cases::list(&st.pool, owner, PER_PAGE as i64, ((page - 1) * PER_PAGE) as i64).await?;
+    audit(&st.pool, Some(actor), "case.list", None, client_ip().await, "ok").await?;
+    let items = rows
+        .into_iter()
+        .map(|r| CaseSummaryView {
+            id: r.id,
+            title: r.title,
+            status: r.status,
+            diagnosis: r.diagnosis,
+            owner_email: actor.role.is_staff().then_some(r.owner_email),
+            image_count: r.image_count,
+            report_count: r.report_count,
+            thumbnail: r.first_image,
+            created_at: display_time(r.created_at),
+        })
+        .collect();
+    Ok(CaseListView { items, total, page, per_page: PER_PAGE })
+}
+
+/// A case with its images, reports and review history, if the caller may read it.
+/// Another patient's case is "not found", so ids cannot be probed.
+#[server(endpoint = "case")]
+pub async fn get_case(id: i64) -> Result<CaseView, AppError> {
+    use crate::dto::{ImageView, ReportView, ValidationView};
+    use crate::ssr::{audit, client_ip, display_time, require_actor};
+    use precedent_store::cases::TextStatus;
+    let (st, actor, _) = require_actor().await.inspect_err(set_status)?;
+    let ip = client_ip().await;
+    let detail = precedent_store::cases::get(&st.pool, precedent_types::CaseId(id)).await?;
+    let d = match detail {
+        Some(d) if precedent_accounts::can_read_case(&actor, d.case.owner) => d,
+        Some(_) => {
+            audit(&st.pool, Some(actor), "case.read", Some(("case", id)), ip, "denied").await?;
+            set_status(&AppError::NotFound);
+            return Err(AppError::NotFound);
+        }
+        None => {
+            set_status(&AppError::NotFound);
+            return Err(AppError::NotFound);
+        }
+    };
+    audit(&st.pool, Some(actor), "case.read", Some(("case", id)), ip, "ok").await?;
+    let c = d.case;
+    Ok(CaseView {
+        id: c.id,
+        title: c.title,
+        history: c.history,
+        exam: c.exam,
+        findings: c.findings,
+        diagnosis: d.validations.first().map(|v| v.diagnosis.clone()).or(c.diagnosis),
+        status: c.status,
+        age_years: c.age_years,
+        sex: c.sex,
+        body_region: c.body_region,
+        owner_email: actor.role.is_staff().then_some(c.owner_email),
+        created_at: display_time(c.created_at),
+        images: d
+            .images
+            .into_iter()
+            .map(|i| ImageView {
+                id: i.id,
+                filename: i.filename,
+                width: i.width,
+                height: i.height,
+                modality: i.modality,
+                plane: i.plane,
+                caption: i.caption,
+            })
+            .collect(),
+        reports: d
+            .reports
+            .into_iter()
+            .map(|r| ReportView {
+                id: r.id,
+                filename: r.filename,
+                byte_size: r.byte_size,
+                text: match r.text_status {
+                    TextStatus::Extracted => ReportText::Extracted(r.extracted_text),
+                    TextStatus::NoText => ReportText::NoTextLayer,
+                    TextStatus::Failed => ReportText::Failed(r.extract_error.unwrap_or_default()),
+                },
+            })
+            .collect(),
+        validations: d
+            .validations
+            .into_iter()
+            .map(|v| ValidationView {
+                author: v.author_email,
+                action: v.action,
+                diagnosis: v.diagnosis,
+                certainty: v.certainty,
+                notes: v.notes,
+                at: display_time(v.created_at),
+            })
+            .collect(),
+    })
+}
+
+#[component]
+pub fn CaseListPage() -> impl IntoView {
+    let query = use_query_map();
+    let page = move || query.read().get("page").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1);
+    let cases = Resource::new(page, list_cases);
+    view! {
+        <section>
+            <div class="page-head">
+                <h1>"Cases"</h1>
+                <A href="/cases/new" attr:class="button primary">"New case"</A>
+            </div>
+            <Suspense fallback=|| view! { <p class="muted">"Loading cases…"</p> }>
+                {move || Suspend::new(async move {
+                    match cases.await {
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(list) if list.items.is_empty() => view! {
+                            <p class="empty">"No cases yet. " <A href="/cases/new">"Open your first case"</A> "."</p>
+                        }.into_any(),
+                        Ok(list) => {
+                            let pages = list.pages();
+                            let current = list.page;
+                            view! {
+                                <p class="muted">{format!("{} case{}", list.total, if list.total == 1 { "" } else { "s" })}</p>
+                                <ul class="case-grid">
+                                    {list.items.into_iter().map(|c| view! {
+                                        <li class="case-card">
+                                            <a href=format!("/cases/{}", c.id) class="case-link">
+                                                {match c.thumbnail {
+                                                    Some(img) => view! { <img src=format!("/media/images/{img}/thumb") alt="" loading="lazy"/> }.into_any(),
+                                                    None => view! { <div class="no-thumb">"No image"</div> }.into_any(),
+                                                }}
+                                                <span class="case-title">{c.title}</span>
+                                            </a>
+                                            <span class=format!("badge status-{}", c.status)>{c.status.to_string()}</span>
+                                            {c.diagnosis.map(|d| view! { <span class="diagnosis">{d}</span> })}
+                                            <span class="muted small">
+                                                {format!("#{} · {} image(s) · {} report(s) · {}", c.id, c.image_count, c.report_count, c.created_at)}
+                                            </span>
+                                            {c.owner_email.map(|o| view! { <span class="muted small">{o}</span> })}
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                                <nav class="pager" aria-label="Pages">
+                                    {(current > 1).then(|| view! { <a href=format!("/cases?page={}", current - 1)>"← Newer"</a> })}
+                                    <span>{format!("Page {current} of {pages}")}</span>
+                                    {(current < pages).then(|| view! { <a href=format!("/cases?page={}", current + 1)>"Older →"</a> })}
+                                </nav>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The new-case form. It posts multipart to `/api/v1/cases`: without JavaScript the server
+/// answers with a redirect; once hydrated the form is sent with `fetch`, so an error is shown
+/// in place and nothing typed is lost.
+#[component]
+pub fn NewCasePage() -> impl IntoView {
+    let query = use_query_map();
+    let (error, set_error) = signal(query.read_untracked().get("error"));
+    let (busy, set_busy) = signal(false);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            ev.prevent_default();
+            set_busy.set(true);
+            set_error.set(None);
+            crate::upload::submit_case_form(ev, move |outcome| {
+                set_busy.set(false);
+                match outcome {
+                    Ok(id) => {
+                        let _ = window().location().assign(&format!("/cases/{id}"));
+                    }
+                    Err(msg) => set_error.set(Some(msg)),
+                }
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = (ev, set_busy, set_error);
+        }
+    };
+    view! {
+        <section class="form-page">
+            <h1>"New case"</h1>
+            <form method="post" action="/api/v1/cases" enctype="multipart/form-data" class="stack" id="new-case-form" on:submit=on_submit>
+                <label>"Title" <input type="text" name="title" required maxlength="300" placeholder="e.g. Persistent cough and fever"/></label>
+                <label>"History and symptoms"
+                    <textarea name="history" rows="6" placeholder="What happened, since when, what makes it better or worse…"></textarea>
+                </label>
+                <label>"Examination (optional)" <textarea name="exam" rows="3"></textarea></label>
+                <div class="row">
+                    <label>"Age" <input type="number" name="age" min="0" max="130"/></label>
+                    <label>"Sex"
+                        <select name="sex">
+                            <option value="">"—"</option>
+                            <option value="F">"Female"</option>
+                            <option value="M">"Male"</option>
+                            <option value="X">"Other"</option>
+                        </select>
+                    </label>
+                    <label>"Scan type"
+                        <select name="modality">
+                            <option value="xray">"X-ray"</option>
+                            <option value="ct">"CT"</option>
+                            <option value="mr">"MRI"</option>
+                            <option value="other" selected>"Other / unsure"</option>
+                        </select>
+                    </label>
+                </div>
+                <label>"Scans (JPEG or PNG)" <input type="file" name="images" accept="image/png,image/jpeg" multiple/></label>
+                <label>"Lab reports (PDF)" <input type="file" name="reports" accept="application/pdf" multiple/></label>
+                <button type="submit" class="primary" disabled=move || busy.get()>
+                    {move || if busy.get() { "Uploading…" } else { "Create case" }}
+                </button>
+            </form>
+            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+        </section>
+    }
+}
+
+#[component]
+pub fn CasePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let case = Resource::new(id, get_case);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading case…"</p> }>
+            {move || Suspend::new(async move {
+                match case.await {
+                    Err(AppError::NotFound) => view! {
+                        <section class="notice"><h1>"Case not found"</h1>
+                        <p>"This case does not exist or you do not have access to it."</p>
+                        <A href="/cases">"Back to cases"</A></section>
+                    }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(c) => view! { <CaseDetail case=c/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn CaseDetail(case: CaseView) -> impl IntoView {
+    let demographics = [
+        case.age_years.map(|a| format!("{a} years")),
+        case.sex.clone(),
+        case.body_region.clone(),
+        case.owner_email.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    view! {
+        <article class="case" data-case-id=case.id.0>
+            <header class="page-head">
+                <div>
+                    <h1 id="case-title">{case.title.clone()}</h1>
+                    <p class="muted">{format!("Case #{} · opened {}", case.id, case.created_at)} " " {demographics}</p>
+                </div>
+                <span class=format!("badge status-{}", case.status)>{case.status.to_string()}</span>
+            </header>
+            {case.diagnosis.clone().map(|d| view! { <p class="diagnosis-line"><strong>"Diagnosis: "</strong>{d}</p> })}
+            <section class="panel">
+                <h2>"History and symptoms"</h2>
+                <p class="prose" id="case-history">{case.history.clone()}</p>
+                {(!case.exam.is_empty()).then(|| view! { <h3>"Examination"</h3><p class="prose">{case.exam.clone()}</p> })}
+                {(!case.findings.is_empty()).then(|| view! { <h3>"Findings"</h3><p class="prose">{case.findings.clone()}</p> })}
+            </section>
+            <section class="panel">
+                <h2>{format!("Scans ({})", case.images.len())}</h2>
+                {if case.images.is_empty() {
+                    view! { <p class="muted">"No scans uploaded."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="thumbs">
+                            {case.images.into_iter().map(|i| view! {
+                                <li>
+                                    <a href=format!("/media/images/{}", i.id) target="_blank" rel="noopener">
+                                        <img src=format!("/media/images/{}/thumb", i.id) alt=i.caption.clone().unwrap_or_else(|| i.filename.clone()) class="scan-thumb"/>
+                                    </a>
+                                    <span class="small muted">{format!("{} · {} · {}×{}", i.filename, i.modality.label(), i.width, i.height)}</span>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            </section>
+            <section class="panel">
+                <h2>{format!("Lab reports ({})", case.reports.len())}</h2>
+                {if case.reports.is_empty() {
+                    view! { <p class="muted">"No lab reports uploaded."</p> }.into_any()
+                } else {
+                    case.reports.into_iter().map(|r| view! {
+                        <div class="report">
+                            <h3><a href=format!("/media/reports/{}", r.id)>{r.filename.clone()}</a>
+                                <span class="small muted">{format!(" {:.0} KB", r.byte_size as f64 / 1024.0)}</span></h3>
+                            {match r.text {
+                                ReportText::Extracted(t) => view! { <pre class="report-text">{t}</pre> }.into_any(),
+                                ReportText::NoTextLayer => view! { <p class="notice-inline">"No text layer — values not extracted."</p> }.into_any(),
+                                ReportText::Failed(e) => view! { <p class="notice-inline">{format!("The PDF could not be read: {e}")}</p> }.into_any(),
+                            }}
+                        </div>
+                    }).collect_view().into_any()
+                }}
+            </section>
+            <section class="panel">
+                <h2>"Review history"</h2>
+                {if case.validations.is_empty() {
+                    view! { <p class="muted">"Not reviewed by a doctor yet."</p> }.into_any()
+                } else {
+                    view! {
+                        <ol class="history">
+                            {case.validations.into_iter().map(|v| view! {
+                                <li><strong>{v.diagnosis}</strong>{format!(" — {} ({}) by {} on {}", v.action, v.certainty, v.author, v.at)}
+                                {(!v.notes.is_empty()).then(|| view! { <p class="prose">{v.notes.clone()}</p> })}</li>
+                            }).collect_view()}
+                        </ol>
+                    }.into_any()
+                }}
+            </section>
+        </article>
+    }
+}

@@ -1,0 +1,135 @@
+//! Precedent's user interface: Leptos pages rendered on the server and hydrated in the browser,
+//! the server functions they call, and the types both sides share.
+pub mod auth;
+pub mod cases;
+pub mod dto;
+pub mod error;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+#[cfg(feature = "hydrate")]
+mod upload;
+
+use crate::auth::{Login, Logout, Signup};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::{path, SsrMode};
+
+/// The HTML document around the app (server side only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// Login state shared by every page: the actions, and the user they refresh.
+#[derive(Clone, Copy)]
+pub struct AuthContext {
+    pub login: ServerAction<Login>,
+    pub logout: ServerAction<Logout>,
+    pub signup: ServerAction<Signup>,
+    pub user: Resource<Result<Option<dto::UserView>, error::AppError>>,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let login = ServerAction::<Login>::new();
+    let logout = ServerAction::<Logout>::new();
+    let signup = ServerAction::<Signup>::new();
+    let user = Resource::new(
+        move || (login.version().get(), signup.version().get(), logout.version().get()),
+        |_| auth::current_user(),
+    );
+    provide_context(AuthContext { login, logout, signup, user });
+    // Tests (and people) can tell when the page has become interactive.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/precedent.css"/>
+        <Title text="Precedent"/>
+        <Router>
+            <Header/>
+            <main id="main">
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=Home/>
+                    <Route path=path!("/login") view=auth::LoginPage/>
+                    <Route path=path!("/signup") view=auth::SignupPage/>
+                    <Route path=path!("/cases") view=cases::CaseListPage ssr=SsrMode::Async/>
+                    <Route path=path!("/cases/new") view=cases::NewCasePage/>
+                    <Route path=path!("/cases/:id") view=cases::CasePage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let auth = expect_context::<AuthContext>();
+    view! {
+        <header class="topbar">
+            <a href="/" class="brand">"Precedent"</a>
+            <nav>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match auth.user.await {
+                            Ok(Some(u)) => view! {
+                                <A href="/cases">"Cases"</A>
+                                <span class="who" id="whoami">{format!("{} ({})", u.email, u.role)}</span>
+                                <ActionForm action=auth.logout attr:class="inline">
+                                    <button type="submit" class="link" id="logout">"Log out"</button>
+                                </ActionForm>
+                            }.into_any(),
+                            _ => view! {
+                                <A href="/login">"Log in"</A>
+                                <A href="/signup">"Sign up"</A>
+                            }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </nav>
+        </header>
+    }
+}
+
+#[component]
+fn Home() -> impl IntoView {
+    view! {
+        <section class="hero">
+            <h1>"Find similar past cases"</h1>
+            <p>"Precedent lets clinicians compare a case with past cases by its scans, its clinical text and its lab results, and lets patients follow their own cases."</p>
+            <p><A href="/cases" attr:class="button primary">"Open cases"</A> " " <A href="/login" attr:class="button">"Log in"</A></p>
+        </section>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+        opts.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <section class="notice">
+            <h1>"Page not found"</h1>
+            <A href="/">"Home"</A>
+        </section>
+    }
+}

@@ -1,0 +1,138 @@
+//! Server-side plumbing shared by the server functions (and by the `precedent` binary's own
+//! handlers): application state, who is asking, where from, and the audit trail.
+use crate::error::AppError;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use precedent_accounts::{Actor, RateLimiter};
+use precedent_store::{audit, users, BlobStore};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use std::sync::Arc;
+use tower_sessions::Session;
+
+/// Upload limits, from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadLimits {
+    pub max_file_mb: u64,
+    pub max_files: usize,
+    pub max_image_side: u32,
+    pub pdf_timeout_secs: u64,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        Self { max_file_mb: 25, max_files: 20, max_image_side: 8192, pdf_timeout_secs: 10 }
+    }
+}
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub blobs: BlobStore,
+    pub limits: UploadLimits,
+    /// Failed logins per account.
+    pub account_limiter: Arc<RateLimiter>,
+    /// Failed logins and sign-ups per client address.
+    pub ip_limiter: Arc<RateLimiter>,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(s: &AppState) -> Self {
+        s.leptos_options.clone()
+    }
+}
+
+/// What the session remembers: only the user id and when they logged in. Role and the
+/// disabled flag are read from the database on every request.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub id: i64,
+    pub since: i64,
+}
+
+pub const SESSION_KEY: &str = "user";
+
+/// The signed-in user behind `session`, if any (a disabled account counts as signed out).
+pub async fn actor_from_session(pool: &PgPool, session: &Session) -> Result<Option<(Actor, users::User)>, AppError> {
+    let su: Option<SessionUser> = session.get(SESSION_KEY).await.map_err(|e| {
+        tracing::error!(error = %e, "session store failure");
+        AppError::Internal
+    })?;
+    let Some(su) = su else { return Ok(None) };
+    let user = users::get(pool, precedent_types::UserId(su.id)).await?;
+    match user {
+        Some(u) if !u.disabled => Ok(Some((Actor { id: u.id, role: u.role }, u))),
+        _ => {
+            // The account vanished or was disabled: end this session.
+            let _ = session.flush().await;
+            Ok(None)
+        }
+    }
+}
+
+/// The application state inside a server function.
+pub fn state() -> Result<AppState, AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        AppError::Internal
+    })
+}
+
+/// The session inside a server function.
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "no session layer");
+        AppError::Internal
+    })
+}
+
+/// The client address inside a server function.
+pub async fn client_ip() -> Option<String> {
+    leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .await
+        .ok()
+        .map(|ci| ci.0.ip().to_string())
+}
+
+/// State, session and the signed-in user, or [`AppError::Unauthenticated`].
+pub async fn require_actor() -> Result<(AppState, Actor, users::User), AppError> {
+    let st = state()?;
+    let session = session().await?;
+    match actor_from_session(&st.pool, &session).await? {
+        Some((actor, user)) => Ok((st, actor, user)),
+        None => Err(AppError::Unauthenticated),
+    }
+}
+
+/// Records an audit entry; a failure to audit fails the request.
+pub async fn audit(
+    pool: &PgPool,
+    actor: Option<Actor>,
+    action: &str,
+    object: Option<(&str, i64)>,
+    ip: Option<String>,
+    outcome: &str,
+) -> Result<(), AppError> {
+    audit::record(
+        pool,
+        &audit::Entry {
+            actor: actor.map(|a| (a.id, a.role)),
+            action,
+            object_kind: object.map(|o| o.0),
+            object_id: object.map(|o| o.1),
+            ip,
+            outcome,
+            detail: serde_json::Value::Null,
+        },
+    )
+    .await
+    .map_err(AppError::from)
+}
+
+/// Formats a timestamp for display (UTC, minutes).
+pub fn display_time(t: time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    t.to_offset(time::UtcOffset::UTC).format(&f).unwrap_or_default()
+}

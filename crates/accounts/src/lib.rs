@@ -1,0 +1,9 @@
+//! Accounts logic that needs no database: argon2id hashing, password and email rules, the login
+//! rate limiter and the authorisation policy (one function per resource kind).
+pub mod password;
+pub mod policy;
+pub mod ratelimit;
+
+pub use password::{hash_password, validate_email, validate_password, verify_password, PasswordError};
+pub use policy::{can_create_case, can_read_case, Actor};
+pub use ratelimit::RateLimiter;

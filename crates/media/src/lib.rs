@@ -1,0 +1,191 @@
+//! Upload intake. Files are judged by their bytes, never by their name or declared type: a
+//! renamed executable is refused, images are decoded under pixel and memory limits (no
+//! decompression bombs), and every accepted image gets a thumbnail.
+use image::{DynamicImage, ImageFormat, ImageReader, Limits};
+use std::io::Cursor;
+
+/// What the bytes of an upload actually are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniffed {
+    Png,
+    Jpeg,
+    Pdf,
+    Unknown,
+}
+
+impl Sniffed {
+    pub fn mime(self) -> &'static str {
+        match self {
+            Sniffed::Png => "image/png",
+            Sniffed::Jpeg => "image/jpeg",
+            Sniffed::Pdf => "application/pdf",
+            Sniffed::Unknown => "application/octet-stream",
+        }
+    }
+}
+
+/// Identifies a file from its leading bytes.
+pub fn sniff(bytes: &[u8]) -> Sniffed {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Sniffed::Png
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Sniffed::Jpeg
+    } else if bytes.len() >= 5 && bytes[..bytes.len().min(1024)].windows(5).any(|w| w == b"%PDF-") {
+        // PDF readers accept the header anywhere in the first kilobyte.
+        Sniffed::Pdf
+    } else {
+        Sniffed::Unknown
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum MediaError {
+    #[error("“{name}” is empty.")]
+    Empty { name: String },
+    #[error("“{name}” is not a JPEG or PNG image (its content is {found}).")]
+    NotAnImage { name: String, found: &'static str },
+    #[error("“{name}” is not a PDF document.")]
+    NotAPdf { name: String },
+    #[error("“{name}” is too large ({size_mb:.1} MB; the limit is {limit_mb} MB).")]
+    TooLarge { name: String, size_mb: f64, limit_mb: u64 },
+    #[error("“{name}” is {width}×{height} pixels; the limit is {max} pixels on a side.")]
+    TooManyPixels { name: String, width: u32, height: u32, max: u32 },
+    #[error("“{name}” could not be read as an image: {reason}")]
+    Undecodable { name: String, reason: String },
+}
+
+/// Limits applied to every image.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageLimits {
+    pub max_side: u32,
+    pub max_alloc_bytes: u64,
+    pub thumb_side: u32,
+}
+
+impl Default for ImageLimits {
+    fn default() -> Self {
+        Self { max_side: 8192, max_alloc_bytes: 512 * 1024 * 1024, thumb_side: 320 }
+    }
+}
+
+/// An accepted image: its format, size and a PNG/JPEG thumbnail.
+#[derive(Debug, Clone)]
+pub struct AcceptedImage {
+    pub kind: Sniffed,
+    pub width: u32,
+    pub height: u32,
+    pub thumbnail_jpeg: Vec<u8>,
+}
+
+fn reason_name(kind: Sniffed) -> &'static str {
+    match kind {
+        Sniffed::Pdf => "a PDF document",
+        Sniffed::Unknown => "not a recognised image",
+        Sniffed::Png => "PNG",
+        Sniffed::Jpeg => "JPEG",
+    }
+}
+
+/// Checks and decodes an uploaded image, returning its dimensions and a thumbnail.
+pub fn accept_image(name: &str, bytes: &[u8], limits: ImageLimits) -> Result<AcceptedImage, MediaError> {
+    if bytes.is_empty() {
+        return Err(MediaError::Empty { name: name.to_string() });
+    }
+    let kind = sniff(bytes);
+    let format = match kind {
+        Sniffed::Png => ImageFormat::Png,
+        Sniffed::Jpeg => ImageFormat::Jpeg,
+        other => return Err(MediaError::NotAnImage { name: name.to_string(), found: reason_name(other) }),
+    };
+    let undecodable = |e: image::ImageError| MediaError::Undecodable { name: name.to_string(), reason: e.to_string() };
+    // Read the header first so absurd dimensions are refused before any pixel is allocated.
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format).into_dimensions().map_err(undecodable)?;
+    if width == 0 || height == 0 || width > limits.max_side || height > limits.max_side {
+        return Err(MediaError::TooManyPixels { name: name.to_string(), width, height, max: limits.max_side });
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut l = Limits::default();
+    l.max_image_width = Some(limits.max_side);
+    l.max_image_height = Some(limits.max_side);
+    l.max_alloc = Some(limits.max_alloc_bytes);
+    reader.limits(l);
+    let img = reader.decode().map_err(undecodable)?;
+    let thumbnail_jpeg = thumbnail(&img, limits.thumb_side).map_err(undecodable)?;
+    Ok(AcceptedImage { kind, width, height, thumbnail_jpeg })
+}
+
+/// A JPEG no larger than `side` on its longest edge, grey-scale images kept grey.
+pub fn thumbnail(img: &DynamicImage, side: u32) -> Result<Vec<u8>, image::ImageError> {
+    let small = img.thumbnail(side, side);
+    let small = match small {
+        DynamicImage::ImageLuma8(_) | DynamicImage::ImageLuma16(_) | DynamicImage::ImageLumaA8(_) | DynamicImage::ImageLumaA16(_) => {
+            DynamicImage::ImageLuma8(small.to_luma8())
+        }
+        other => DynamicImage::ImageRgb8(other.to_rgb8()),
+    };
+    let mut out = Vec::new();
+    small.write_to(&mut Cursor::new(&mut out), ImageFormat::Jpeg)?;
+    Ok(out)
+}
+
+/// Checks an uploaded PDF's size and signature (its text is read by `precedent-labs`).
+pub fn accept_pdf(name: &str, bytes: &[u8]) -> Result<(), MediaError> {
+    if bytes.is_empty() {
+        return Err(MediaError::Empty { name: name.to_string() });
+    }
+    if sniff(bytes) != Sniffed::Pdf {
+        return Err(MediaError::NotAPdf { name: name.to_string() });
+    }
+    Ok(())
+}
+
+/// Refuses a file over `limit_mb` megabytes.
+pub fn check_size(name: &str, len: usize, limit_mb: u64) -> Result<(), MediaError> {
+    if len as u64 > limit_mb * 1024 * 1024 {
+        return Err(MediaError::TooLarge { name: name.to_string(), size_mb: len as f64 / 1048576.0, limit_mb });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{GrayImage, Luma};
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = GrayImage::from_fn(w, h, |x, y| Luma([((x + y) % 256) as u8]));
+        let mut out = Vec::new();
+        DynamicImage::ImageLuma8(img).write_to(&mut Cursor::new(&mut out), ImageFormat::Png).unwrap();
+        out
+    }
+
+    #[test]
+    fn sniffing_ignores_names() {
+        assert_eq!(sniff(&png(4, 4)), Sniffed::Png);
+        assert_eq!(sniff(b"%PDF-1.4\n"), Sniffed::Pdf);
+        assert_eq!(sniff(b"MZ\x90\x00\x03"), Sniffed::Unknown);
+        let err = accept_image("scan.png", b"MZ\x90\x00\x03\x00\x00\x00", ImageLimits::default()).unwrap_err();
+        assert!(matches!(err, MediaError::NotAnImage { .. }));
+        assert!(err.to_string().contains("scan.png"));
+    }
+
+    #[test]
+    fn accepts_images_and_makes_thumbnails() {
+        let a = accept_image("a.png", &png(640, 480), ImageLimits::default()).unwrap();
+        assert_eq!((a.width, a.height), (640, 480));
+        let t = image::load_from_memory(&a.thumbnail_jpeg).unwrap();
+        assert_eq!(t.width().max(t.height()), 320);
+    }
+
+    #[test]
+    fn refuses_bombs_truncation_and_empty() {
+        let limits = ImageLimits { max_side: 100, ..Default::default() };
+        assert!(matches!(accept_image("big.png", &png(200, 10), limits), Err(MediaError::TooManyPixels { .. })));
+        let mut bytes = png(64, 64);
+        bytes.truncate(bytes.len() / 2);
+        assert!(matches!(accept_image("cut.png", &bytes, ImageLimits::default()), Err(MediaError::Undecodable { .. })));
+        assert!(matches!(accept_image("e.png", &[], ImageLimits::default()), Err(MediaError::Empty { .. })));
+        assert!(check_size("x", 3 * 1024 * 1024, 2).is_err());
+        assert!(accept_pdf("x.pdf", b"hello").is_err());
+    }
+}

@@ -1,0 +1,79 @@
+//! The `precedent` server: configuration, router and middleware, the managed database and the
+//! wiring of the domain crates. `main.rs` is only the command line.
+pub mod api;
+pub mod config;
+pub mod http;
+pub mod intake;
+pub mod media;
+pub mod pg;
+pub mod seed;
+pub mod web;
+
+use app::ssr::{AppState, UploadLimits};
+use leptos::config::LeptosOptions;
+use precedent_accounts::RateLimiter;
+use precedent_store::BlobStore;
+use sqlx::PgPool;
+use tower_sessions_sqlx_store::PostgresStore;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] precedent_store::StoreError),
+    #[error(transparent)]
+    Pg(#[from] pg::PgError),
+    #[error("session store: {0}")]
+    Sessions(String),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Leptos options for serving `site_root` (no cargo-leptos environment needed at run time).
+pub fn leptos_options(site_root: &Path, addr: std::net::SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("precedent")
+        .site_root(site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build()
+}
+
+/// Builds the application state over a migrated pool.
+pub fn state(pool: PgPool, data_dir: &Path, options: LeptosOptions, max_upload_mb: u64) -> Result<AppState, ServerError> {
+    Ok(AppState {
+        pool,
+        blobs: BlobStore::open(data_dir.join("blobs"))?,
+        limits: UploadLimits { max_file_mb: max_upload_mb, ..UploadLimits::default() },
+        account_limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(15 * 60))),
+        ip_limiter: Arc::new(RateLimiter::new(30, Duration::from_secs(15 * 60))),
+        leptos_options: options,
+    })
+}
+
+/// Connects to `url`, applies migrations and prepares the session table.
+pub async fn open_database(url: &str, max_connections: u32) -> Result<(PgPool, PostgresStore), ServerError> {
+    let pool = precedent_store::connect(url, max_connections).await?;
+    precedent_store::migrate(&pool).await?;
+    let sessions = web::session_store(&pool).await?;
+    Ok((pool, sessions))
+}
+
+/// The database to use: `DATABASE_URL`, or the managed cluster under the data directory
+/// (started here if it is not running). Returns the URL and the cluster when this call started it.
+pub async fn resolve_database(cfg: &config::Config) -> Result<(String, Option<pg::ManagedPg>), ServerError> {
+    if let Some(url) = &cfg.database_url {
+        return Ok((url.clone(), None));
+    }
+    let cluster = pg::ManagedPg::for_dir(&cfg.data_dir)?;
+    let c = cluster.clone();
+    let started = tokio::task::spawn_blocking(move || c.start()).await.map_err(|e| ServerError::Other(e.to_string()))??;
+    let url = precedent_store::ensure_database(&cluster.url("postgres"), "precedent").await?;
+    Ok((url, started.then_some(cluster)))
+}

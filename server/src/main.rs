@@ -1,0 +1,235 @@
+//! `precedent`: serve the web application, manage accounts, seed the demo, run the database.
+use clap::{Parser, Subcommand};
+use precedent::config::Config;
+use precedent::{pg, seed, web, ServerError};
+use precedent_types::Role;
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "precedent", version, about = "Find similar past cases by images, clinical text and lab results")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application (PRECEDENT_ADDR, default 127.0.0.1:3000).
+    Serve {
+        /// On an empty database, create the demo accounts and this many synthetic cases.
+        #[arg(long, value_name = "CASES", num_args = 0..=1, default_missing_value = "36")]
+        demo: Option<usize>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Add demo accounts and N synthetic cases (idempotent for the same seed).
+    Demo {
+        #[arg(long, default_value_t = 36)]
+        cases: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Control the managed PostgreSQL cluster.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from PRECEDENT_PASSWORD or the first line of stdin.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "doctor")]
+        role: Role,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List accounts.
+    List,
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Start the cluster (initialising it if needed) and print its admin URL.
+    Start {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Stop the cluster.
+    Stop {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Print the admin URL of the cluster.
+    Url {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn")))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        tracing::error!(error = %e, "precedent failed");
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), ServerError> {
+    let cfg = Config::from_env()?;
+    match cli.command {
+        Command::Serve { demo } => serve(cfg, demo).await,
+        Command::Migrate => {
+            let (url, managed) = precedent::resolve_database(&cfg).await?;
+            precedent::open_database(&url, 2).await?;
+            println!("migrations applied");
+            stop_managed(managed).await;
+            Ok(())
+        }
+        Command::User { command } => {
+            let (url, managed) = precedent::resolve_database(&cfg).await?;
+            let (pool, _) = precedent::open_database(&url, 2).await?;
+            let out = user_command(&pool, command).await;
+            stop_managed(managed).await;
+            out
+        }
+        Command::Demo { cases, seed } => {
+            let (url, managed) = precedent::resolve_database(&cfg).await?;
+            let (pool, _) = precedent::open_database(&url, 4).await?;
+            let options = precedent::leptos_options(&cfg.site_root, cfg.addr);
+            let st = precedent::state(pool, &cfg.data_dir, options, cfg.max_upload_mb)?;
+            let started = std::time::Instant::now();
+            let n = seed::seed_cases(&st, cases, seed).await.map_err(|e| ServerError::Other(e.to_string()))?;
+            println!("added {n} synthetic case(s) in {:.1}s", started.elapsed().as_secs_f64());
+            print_demo_accounts();
+            stop_managed(managed).await;
+            Ok(())
+        }
+        Command::Db { command } => {
+            let dir_of = |d: Option<PathBuf>| d.unwrap_or_else(|| cfg.data_dir.clone());
+            match command {
+                DbCommand::Start { dir } => {
+                    let c = pg::ManagedPg::for_dir(&dir_of(dir))?;
+                    c.start()?;
+                    println!("{}", c.url("postgres"));
+                }
+                DbCommand::Stop { dir } => pg::ManagedPg::for_dir(&dir_of(dir))?.stop()?,
+                DbCommand::Url { dir } => println!("{}", pg::ManagedPg::for_dir(&dir_of(dir))?.url("postgres")),
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn stop_managed(managed: Option<pg::ManagedPg>) {
+    if let Some(c) = managed {
+        if let Err(e) = tokio::task::spawn_blocking(move || c.stop()).await.unwrap_or(Ok(())) {
+            tracing::warn!(error = %e, "could not stop the managed PostgreSQL");
+        }
+    }
+}
+
+fn print_demo_accounts() {
+    let pw = seed::demo_password();
+    println!("Demo accounts (password: {pw}):");
+    for (email, _, role) in seed::DEMO_ACCOUNTS {
+        println!("  {role:<8} {email}");
+    }
+}
+
+async fn user_command(pool: &sqlx::PgPool, command: UserCommand) -> Result<(), ServerError> {
+    match command {
+        UserCommand::Add { email, role, name } => {
+            let email = precedent_accounts::validate_email(&email).map_err(|e| ServerError::Other(e.to_string()))?;
+            let password = match std::env::var("PRECEDENT_PASSWORD") {
+                Ok(p) if !p.is_empty() => p,
+                _ => {
+                    eprintln!("password for {email} (one line on stdin):");
+                    let mut line = String::new();
+                    std::io::stdin().lock().read_line(&mut line)?;
+                    line.trim_end_matches(['\r', '\n']).to_string()
+                }
+            };
+            precedent_accounts::validate_password(&password, &email).map_err(|e| ServerError::Other(e.to_string()))?;
+            let hash = precedent_accounts::hash_password(&password).map_err(|e| ServerError::Other(e.to_string()))?;
+            let user = precedent_store::users::create(pool, &email, &name, &hash, role).await?;
+            println!("created {} account {} (id {})", user.role, user.email, user.id);
+        }
+        UserCommand::List => {
+            for u in precedent_store::users::list(pool).await? {
+                println!("{:>5}  {:<8} {}{}", u.id, u.role, u.email, if u.disabled { "  (disabled)" } else { "" });
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn serve(cfg: Config, demo: Option<usize>) -> Result<(), ServerError> {
+    tracing::info!(config = ?cfg, "starting");
+    let (url, managed) = precedent::resolve_database(&cfg).await?;
+    let (pool, sessions) = precedent::open_database(&url, cfg.db_max_connections).await?;
+    let options = precedent::leptos_options(&cfg.site_root, cfg.addr);
+    let st = precedent::state(pool.clone(), &cfg.data_dir, options, cfg.max_upload_mb)?;
+    if let Some(n) = demo {
+        if precedent_store::users::count(&pool).await? == 0 {
+            let started = std::time::Instant::now();
+            let added = seed::seed_cases(&st, n, 1).await.map_err(|e| ServerError::Other(e.to_string()))?;
+            tracing::info!(cases = added, secs = started.elapsed().as_secs_f64(), "demo seeded");
+        }
+        print_demo_accounts();
+    }
+    let deletion = {
+        use tower_sessions::session_store::ExpiredDeletion;
+        tokio::spawn(sessions.clone().continuously_delete_expired(tokio::time::Duration::from_secs(300)))
+    };
+    let settings = web::SessionSettings { secure: cfg.secure_cookies, idle_minutes: cfg.session_idle_minutes };
+    let router = web::router(st, sessions, settings);
+    let listener = tokio::net::TcpListener::bind(cfg.addr).await?;
+    println!("Precedent is serving on http://{}", listener.local_addr()?);
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    deletion.abort();
+    pool.close().await;
+    stop_managed(managed).await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

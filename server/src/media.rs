@@ -1,0 +1,107 @@
+//! Image, thumbnail and PDF downloads, each authorised like the case they belong to.
+use crate::http::{ip_of, require_actor, ApiError};
+use app::error::AppError;
+use app::ssr::AppState;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use precedent_accounts::can_read_case;
+use precedent_types::{ImageId, ReportId, UserId};
+use std::net::SocketAddr;
+use tower_sessions::Session;
+
+async fn read_blob(st: &AppState, sha: String) -> Result<Vec<u8>, ApiError> {
+    let blobs = st.blobs.clone();
+    tokio::task::spawn_blocking(move || blobs.get(&sha))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "blob read task failed");
+            ApiError(AppError::Internal)
+        })?
+        .map_err(|e| {
+            tracing::error!(error = %e, "blob missing or corrupt");
+            ApiError(AppError::Internal)
+        })
+}
+
+async fn authorise(
+    st: &AppState,
+    session: &Session,
+    addr: SocketAddr,
+    owner: Option<UserId>,
+    action: &str,
+    kind: &str,
+    id: i64,
+) -> Result<(), ApiError> {
+    let actor = require_actor(st, session).await?;
+    let ip = ip_of(&ConnectInfo(addr));
+    match owner {
+        Some(o) if can_read_case(&actor, o) => {
+            app::ssr::audit(&st.pool, Some(actor), action, Some((kind, id)), ip, "ok").await?;
+            Ok(())
+        }
+        Some(_) => {
+            app::ssr::audit(&st.pool, Some(actor), action, Some((kind, id)), ip, "denied").await?;
+            Err(ApiError(AppError::NotFound))
+        }
+        None => Err(ApiError(AppError::NotFound)),
+    }
+}
+
+fn file_response(mime: &str, bytes: Vec<u8>, disposition: Option<String>) -> Response {
+    let mut res = (
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
+        ],
+        bytes,
+    )
+        .into_response();
+    if let Some(d) = disposition.and_then(|d| d.parse().ok()) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, d);
+    }
+    res
+}
+
+/// `GET /media/images/{id}`: the original scan.
+pub async fn image(
+    State(st): State<AppState>,
+    session: Session,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let img = precedent_store::cases::get_image(&st.pool, ImageId(id)).await?;
+    authorise(&st, &session, addr, img.as_ref().map(|i| i.owner), "image.read", "image", id).await?;
+    let img = img.ok_or(ApiError(AppError::NotFound))?;
+    let bytes = read_blob(&st, img.sha256).await?;
+    Ok(file_response(&img.mime, bytes, None))
+}
+
+/// `GET /media/images/{id}/thumb`: a JPEG thumbnail.
+pub async fn thumb(
+    State(st): State<AppState>,
+    session: Session,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let img = precedent_store::cases::get_image(&st.pool, ImageId(id)).await?;
+    authorise(&st, &session, addr, img.as_ref().map(|i| i.owner), "image.thumb", "image", id).await?;
+    let img = img.ok_or(ApiError(AppError::NotFound))?;
+    let bytes = read_blob(&st, img.thumb_sha256).await?;
+    Ok(file_response("image/jpeg", bytes, None))
+}
+
+/// `GET /media/reports/{id}`: the original PDF.
+pub async fn report(
+    State(st): State<AppState>,
+    session: Session,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let rep = precedent_store::cases::get_report(&st.pool, ReportId(id)).await?;
+    authorise(&st, &session, addr, rep.as_ref().map(|r| r.owner), "report.read", "report", id).await?;
+    let rep = rep.ok_or(ApiError(AppError::NotFound))?;
+    let bytes = read_blob(&st, rep.sha256).await?;
+    let safe: String = rep.filename.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    Ok(file_response("application/pdf", bytes, Some(format!("inline; filename=\"{safe}\""))))
+}

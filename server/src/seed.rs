@@ -1,0 +1,101 @@
+//! The demo: accounts for each role and synthetic cases from `precedent-synth`, entered through
+//! the same intake path as real uploads. Idempotent: a case already seeded is skipped.
+use crate::intake::{self, IntakeError, Upload, UploadImage, UploadReport};
+use app::ssr::AppState;
+use precedent_accounts::{hash_password, Actor};
+use precedent_store::{users, StoreError};
+use precedent_types::{Certainty, Role};
+
+/// The password of every demo account unless `PRECEDENT_DEMO_PASSWORD` says otherwise.
+pub const DEFAULT_DEMO_PASSWORD: &str = "precedent-demo-2026";
+
+pub const DEMO_ACCOUNTS: &[(&str, &str, Role)] = &[
+    ("patient@demo.precedent", "Pat Demo", Role::Patient),
+    ("patient2@demo.precedent", "Sam Example", Role::Patient),
+    ("doctor@demo.precedent", "Dr Demo", Role::Doctor),
+    ("admin@demo.precedent", "Admin Demo", Role::Admin),
+];
+
+pub fn demo_password() -> String {
+    std::env::var("PRECEDENT_DEMO_PASSWORD").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| DEFAULT_DEMO_PASSWORD.into())
+}
+
+/// Creates the demo accounts that do not exist yet; returns all of them.
+pub async fn ensure_accounts(st: &AppState) -> Result<Vec<users::User>, IntakeError> {
+    let password = demo_password();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| IntakeError::Task(e.to_string()))?
+        .map_err(|e| IntakeError::Task(e.to_string()))?;
+    let mut out = Vec::new();
+    for (email, name, role) in DEMO_ACCOUNTS {
+        let user = match users::create(&st.pool, email, name, &hash, *role).await {
+            Ok(u) => u,
+            Err(StoreError::Conflict(_)) => users::find_credentials(&st.pool, email).await?.ok_or(StoreError::NotFound)?.user,
+            Err(e) => return Err(e.into()),
+        };
+        out.push(user);
+    }
+    Ok(out)
+}
+
+/// Adds synthetic cases `0..n` of stream `seed`, spread over the demo patients; every third one
+/// is validated by the demo doctor. Returns how many were new.
+pub async fn seed_cases(st: &AppState, n: usize, seed: u64) -> Result<usize, IntakeError> {
+    let accounts = ensure_accounts(st).await?;
+    let patients: Vec<&users::User> = accounts.iter().filter(|u| u.role == Role::Patient).collect();
+    let doctor = accounts.iter().find(|u| u.role == Role::Doctor).ok_or(StoreError::NotFound)?;
+    let mut created = 0;
+    for i in 0..n {
+        let c = tokio::task::spawn_blocking(move || precedent_synth::generate_one(seed, i))
+            .await
+            .map_err(|e| IntakeError::Task(e.to_string()))?;
+        let owner = patients[i % patients.len()];
+        let upload = Upload {
+            title: c.title.clone(),
+            history: c.history.clone(),
+            exam: c.exam.clone(),
+            findings: c.findings.clone(),
+            diagnosis: Some(c.diagnosis.to_string()),
+            age_years: Some(c.age),
+            sex: Some(c.sex.to_string()),
+            body_region: Some(c.region.label().to_string()),
+            source: "demo".into(),
+            external_ref: Some(c.key.clone()),
+            images: c
+                .images
+                .iter()
+                .map(|im| UploadImage {
+                    filename: im.filename.clone(),
+                    bytes: im.png.clone(),
+                    modality: im.modality,
+                    plane: Some(im.plane.to_string()),
+                    caption: Some(im.caption.clone()),
+                })
+                .collect(),
+            reports: c.lab_pdf.iter().map(|pdf| UploadReport { filename: format!("{}-labs.pdf", c.key), bytes: pdf.clone() }).collect(),
+        };
+        let actor = Actor { id: owner.id, role: owner.role };
+        match intake::create_case(st, actor, upload, None).await {
+            Ok(id) => {
+                created += 1;
+                if i % 3 == 0 {
+                    precedent_store::cases::add_validation(
+                        &st.pool,
+                        id,
+                        doctor.id,
+                        doctor.role,
+                        "validate",
+                        c.diagnosis,
+                        Certainty::Probable,
+                        "Consistent with the imaging and the history.",
+                    )
+                    .await?;
+                }
+            }
+            Err(IntakeError::Store(StoreError::Conflict(_))) => {} // seeded before
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(created)
+}

@@ -1,0 +1,122 @@
+//! The router: pages (Leptos SSR + server functions), `/api/v1`, media, health, and the
+//! middleware around them (sessions, sign-in redirect, same-origin check, security headers,
+//! body limits, tracing).
+use crate::{api, media};
+use app::ssr::AppState;
+use app::{shell, App};
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+/// The Postgres-backed session store (its table is created if missing).
+pub async fn session_store(pool: &sqlx::PgPool) -> Result<PostgresStore, crate::ServerError> {
+    let store = PostgresStore::new(pool.clone());
+    store.migrate().await.map_err(|e| crate::ServerError::Sessions(e.to_string()))?;
+    Ok(store)
+}
+
+/// Session cookie settings.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionSettings {
+    pub secure: bool,
+    pub idle_minutes: i64,
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(st): State<AppState>) -> Response {
+    match sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&st.pool).await {
+        Ok(_) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+        }
+    }
+}
+
+/// Pages that need a signed-in user redirect anonymous visitors to the login page.
+async fn require_login_for_pages(State(st): State<AppState>, session: Session, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let protected = req.method() == Method::GET && (path == "/cases" || path.starts_with("/cases/"));
+    if protected {
+        match app::ssr::actor_from_session(&st.pool, &session).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return Redirect::to("/login").into_response(),
+            Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    }
+    next.run(req).await
+}
+
+/// Refuses state-changing requests sent from another site (CSRF): the browser's `Origin` (or
+/// `Sec-Fetch-Site`) must name this server.
+async fn same_origin(req: Request<Body>, next: Next) -> Response {
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        let h = req.headers();
+        let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+        let origin_ok = match h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            Some("null") => false,
+            Some(origin) => {
+                let origin_host = origin.split("://").nth(1).unwrap_or("");
+                host.is_some_and(|hst| hst.eq_ignore_ascii_case(origin_host))
+            }
+            None => h.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_none_or(|s| s != "cross-site"),
+        };
+        if !origin_ok {
+            tracing::warn!(path = %req.uri().path(), "cross-site request refused");
+            return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// The whole application router.
+pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) -> Router {
+    let routes = generate_route_list(App);
+    let upload_limit = (state.limits.max_file_mb as usize) * 1024 * 1024 * 4 + 1024 * 1024;
+    let session_layer = SessionManagerLayer::new(store)
+        .with_name("precedent.sid")
+        .with_secure(sessions.secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::minutes(sessions.idle_minutes)));
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route(
+            "/api/v1/cases",
+            post(api::create_case).layer(DefaultBodyLimit::max(upload_limit)).get(api::list_cases),
+        )
+        .route("/api/v1/cases/{id}", get(api::get_case))
+        .route("/media/images/{id}", get(media::image))
+        .route("/media/images/{id}/thumb", get(media::thumb))
+        .route("/media/reports/{id}", get(media::report))
+        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
+        .layer(middleware::from_fn_with_state(state.clone(), require_login_for_pages))
+        .layer(session_layer)
+        .layer(middleware::from_fn(same_origin))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,142 @@
+//! Test harness: every test gets its own database and its own server on a random port.
+//!
+//! The database server is `PRECEDENT_TEST_DATABASE_URL` when set (an admin URL), otherwise a
+//! managed cluster under the system temp dir, started once and shared by all test binaries.
+#![allow(dead_code)]
+use precedent::web::SessionSettings;
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub struct TestApp {
+    pub base: String,
+    pub pool: PgPool,
+    pub state: app::ssr::AppState,
+    pub db_url: String,
+    pub data_dir: PathBuf,
+}
+
+async fn admin_url() -> String {
+    if let Ok(url) = std::env::var("PRECEDENT_TEST_DATABASE_URL") {
+        if !url.is_empty() {
+            return url;
+        }
+    }
+    tokio::task::spawn_blocking(|| {
+        let dir = std::env::temp_dir().join("precedent-testpg");
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        // Several test binaries may start at once: one starts the cluster, the others wait.
+        let lock = std::fs::File::create(std::env::temp_dir().join("precedent-testpg.lock")).expect("lock file");
+        lock.lock().expect("lock");
+        let cluster = precedent::pg::ManagedPg::for_dir(&dir).expect("PostgreSQL binaries for tests");
+        cluster.start().expect("start the test cluster");
+        let url = cluster.url("postgres");
+        let _ = lock.unlock();
+        url
+    })
+    .await
+    .expect("cluster task")
+}
+
+/// Starts a server over a fresh database, with a 2 MB per-file upload limit.
+pub async fn spawn_app() -> TestApp {
+    let admin = admin_url().await;
+    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let db_url = precedent_store::ensure_database(&admin, &name).await.expect("create test database");
+    let (pool, sessions) = precedent::open_database(&db_url, 5).await.expect("open test database");
+    let data_dir = std::env::temp_dir().join(format!("precedent-test-{name}"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let options = precedent::leptos_options(&data_dir.join("site"), addr);
+    let state = precedent::state(pool.clone(), &data_dir, options, 2).expect("state");
+    let router = precedent::web::router(state.clone(), sessions, SessionSettings { secure: false, idle_minutes: 30 });
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
+    });
+    TestApp { base: format!("http://{addr}"), pool, state, db_url, data_dir }
+}
+
+/// A client with its own cookie jar that does not follow redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+pub const PASSWORD: &str = "river-cobalt-lantern";
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Calls a server function with form-encoded arguments.
+    pub async fn server_fn(&self, c: &reqwest::Client, name: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        c.post(self.url(&format!("/api/{name}"))).form(form).send().await.expect("server fn request")
+    }
+
+    pub async fn signup(&self, c: &reqwest::Client, email: &str) -> reqwest::Response {
+        self.server_fn(c, "signup", &[("email", email), ("display_name", "Test"), ("password", PASSWORD), ("password_confirm", PASSWORD)])
+            .await
+    }
+
+    pub async fn login(&self, c: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+        self.server_fn(c, "login", &[("email", email), ("password", password)]).await
+    }
+
+    /// Creates a staff account directly in the store.
+    pub async fn staff(&self, email: &str, role: precedent_types::Role) -> reqwest::Client {
+        let hash = precedent_accounts::hash_password(PASSWORD).expect("hash");
+        precedent_store::users::create(&self.pool, email, "Staff", &hash, role).await.expect("create staff");
+        let c = client();
+        assert!(self.login(&c, email, PASSWORD).await.status().is_success());
+        c
+    }
+
+    /// A signed-in patient.
+    pub async fn patient(&self, email: &str) -> reqwest::Client {
+        let c = client();
+        let res = self.signup(&c, email).await;
+        assert!(res.status().is_success(), "signup failed: {}", res.text().await.unwrap_or_default());
+        c
+    }
+
+    /// Posts a case through the JSON API; returns the response.
+    pub async fn create_case(&self, c: &reqwest::Client, form: reqwest::multipart::Form) -> reqwest::Response {
+        c.post(self.url("/api/v1/cases")).header("Accept", "application/json").multipart(form).send().await.expect("upload")
+    }
+
+    pub async fn case_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM cases").fetch_one(&self.pool).await.expect("count")
+    }
+}
+
+pub fn file_part(name: &str, bytes: Vec<u8>, mime: &str) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()).mime_str(mime).expect("mime")
+}
+
+/// A small PNG scan and a lab PDF from the synthetic generator.
+pub fn sample_files() -> (Vec<u8>, Vec<u8>) {
+    let c = precedent_synth::generate_one(99, 3);
+    (c.images[0].png.clone(), c.lab_pdf.expect("lab pdf"))
+}
+
+/// A basic case form with one image and one report.
+pub fn case_form(title: &str) -> reqwest::multipart::Form {
+    let (png, pdf) = sample_files();
+    reqwest::multipart::Form::new()
+        .text("title", title.to_string())
+        .text("history", "Cough and fever for three days.")
+        .text("modality", "xray")
+        .part("images", file_part("chest.png", png, "image/png"))
+        .part("reports", file_part("labs.pdf", pdf, "application/pdf"))
+}
+
+pub async fn case_id(res: reqwest::Response) -> i64 {
+    let status = res.status();
+    let body: serde_json::Value = res.json().await.expect("json body");
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_i64().expect("id")
+}
