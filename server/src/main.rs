@@ -37,6 +37,15 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Write N synthetic cases (scans, lab PDFs, cases.jsonl with their labels) to a folder.
+    Synth {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        cases: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Control the managed PostgreSQL cluster.
     Db {
         #[command(subcommand)]
@@ -120,6 +129,11 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             println!("added {n} synthetic case(s) in {:.1}s", started.elapsed().as_secs_f64());
             print_demo_accounts();
             stop_managed(managed).await;
+            Ok(())
+        }
+        Command::Synth { out, cases, seed } => {
+            let n = seed::export_synth(&out, cases, seed)?;
+            println!("wrote {n} synthetic case(s) to {}", out.display());
             Ok(())
         }
         Command::Db { command } => {

@@ -99,3 +99,37 @@ pub async fn seed_cases(st: &AppState, n: usize, seed: u64) -> Result<usize, Int
     }
     Ok(created)
 }
+
+/// Writes synthetic cases `0..n` of stream `seed` to `dir` as files: one folder per case with
+/// its PNG scans and lab PDF, and `cases.jsonl` (one JSON object per case, with its labels).
+pub fn export_synth(dir: &std::path::Path, n: usize, seed: u64) -> std::io::Result<usize> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let mut manifest = std::fs::File::create(dir.join("cases.jsonl"))?;
+    for i in 0..n {
+        let c = precedent_synth::generate_one(seed, i);
+        let folder = dir.join(&c.key);
+        std::fs::create_dir_all(&folder)?;
+        let mut images = Vec::new();
+        for im in &c.images {
+            std::fs::write(folder.join(&im.filename), &im.png)?;
+            images.push(serde_json::json!({
+                "file": format!("{}/{}", c.key, im.filename), "modality": im.modality, "plane": im.plane, "caption": im.caption,
+            }));
+        }
+        let labs = match &c.lab_pdf {
+            Some(pdf) => {
+                std::fs::write(folder.join("labs.pdf"), pdf)?;
+                Some(format!("{}/labs.pdf", c.key))
+            }
+            None => None,
+        };
+        let row = serde_json::json!({
+            "key": c.key, "title": c.title, "history": c.history, "exam": c.exam, "findings": c.findings,
+            "diagnosis": c.diagnosis, "topic": c.topic, "region": c.region.label(), "modality": c.modality,
+            "age": c.age, "sex": c.sex, "images": images, "lab_report": labs,
+        });
+        writeln!(manifest, "{row}")?;
+    }
+    Ok(n)
+}
