@@ -286,7 +286,7 @@ fn CaseDetail(case: CaseView) -> impl IntoView {
             <header class="page-head">
                 <div>
                     <h1 id="case-title">{case.title.clone()}</h1>
-                    <p class="muted">{format!("Case #{} · opened {}", case.id, case.created_at)} " " {demographics}</p>
+                    <p class="muted">{format!("Case #{} · opened {}", case.id, case.created_at)} {(!demographics.is_empty()).then(|| format!(" · {demographics}"))}</p>
                 </div>
                 <span class=format!("badge status-{}", case.status)>{case.status.to_string()}</span>
             </header>
