@@ -236,7 +236,7 @@ pub fn NewCasePage() -> impl IntoView {
                         </select>
                     </label>
                 </div>
-                <label>"Scans (JPEG or PNG)" <input type="file" name="images" accept="image/png,image/jpeg" multiple/></label>
+                <label>"Scans (JPEG or PNG)" <input type="file" name="images" accept="image/png,image/jpeg" multiple required/></label>
                 <label>"Lab reports (PDF)" <input type="file" name="reports" accept="application/pdf" multiple/></label>
                 <button type="submit" class="primary" disabled=move || busy.get()>
                     {move || if busy.get() { "Uploading…" } else { "Create case" }}

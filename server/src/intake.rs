@@ -108,6 +108,9 @@ pub fn validate(mut u: Upload, limits: &app::ssr::UploadLimits) -> Result<Upload
         check_size(&rep.filename, rep.bytes.len(), limits.max_file_mb)?;
         accept_pdf(&rep.filename, &rep.bytes)?;
     }
+    if u.images.is_empty() {
+        return Err(IntakeError::Invalid("Add at least one scan (JPEG or PNG).".into()));
+    }
     if u.source.is_empty() {
         u.source = "upload".into();
     }
@@ -210,7 +213,11 @@ mod tests {
             ..Default::default()
         };
         assert!(validate(exe, &limits).unwrap_err().to_string().contains("not a PDF"));
-        let ok = validate(Upload { title: " Cough ".into(), sex: Some("F".into()), ..Default::default() }, &limits).unwrap();
+        let no_scan = Upload { title: "t".into(), ..Default::default() };
+        assert!(validate(no_scan, &limits).unwrap_err().to_string().contains("at least one scan"));
+        let scan = UploadImage { filename: "a.png".into(), bytes: vec![1], modality: Modality::Ct, plane: None, caption: None };
+        let ok = validate(Upload { title: " Cough ".into(), sex: Some("F".into()), images: vec![scan], ..Default::default() }, &limits)
+            .unwrap();
         assert_eq!(ok.title, "Cough");
         assert_eq!(ok.source, "upload");
         assert_eq!(clean_name("C:\\x\\scan.png", "f"), "scan.png");

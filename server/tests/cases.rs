@@ -149,6 +149,7 @@ async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
     refused(&app, &c, Form::new().text("title", "x").part("images", file_part("empty.png", Vec::new(), "image/png")), "empty").await;
     refused(&app, &c, Form::new().text("title", "x").part("images", file_part("huge.png", vec![0x89; 3 * 1024 * 1024], "image/png")), "too large").await;
     refused(&app, &c, Form::new().text("title", "x").text("history", "a".repeat(100_001)), "too long").await;
+    refused(&app, &c, Form::new().text("title", "No scan").text("history", "Only text."), "at least one scan").await;
     // A good image next to a bad one: the whole case is refused, nothing is stored.
     refused(
         &app,
@@ -172,6 +173,7 @@ async fn pdfs_without_text_or_unreadable_are_kept_with_a_clear_status() {
     let scanned = precedent_synth::pdf::PdfWriter::new().finish_blank();
     let form = Form::new()
         .text("title", "Scanned report")
+        .part("images", file_part("scan.png", sample_files().0, "image/png"))
         .part("reports", file_part("scan.pdf", scanned, "application/pdf"))
         .part("reports", file_part("broken.pdf", b"%PDF-1.4 this is not a real pdf".to_vec(), "application/pdf"));
     let id = case_id(app.create_case(&c, form).await).await;
