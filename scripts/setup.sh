@@ -50,6 +50,24 @@ if ! "$tools/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q 'versio
   (cd "$tools" && npm install --no-audit --no-fund --silent binaryen@132)
 fi
 
+# --- ONNX Runtime: the shared library from the PyPI wheel (ort loads it at run time) ----------
+ort_lib="$tools/onnxruntime/libonnxruntime.so.1.31.1"
+if [ ! -f "$ort_lib" ]; then
+  say "unpacking ONNX Runtime 1.31.1 from the PyPI wheel into $tools/onnxruntime"
+  wheels=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$wheels" onnxruntime==1.31.1
+  mkdir -p "$tools/onnxruntime"
+  python3 - "$wheels" "$tools/onnxruntime" <<'PY'
+import glob, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/onnxruntime-1.31.1-*.whl")[0]
+with zipfile.ZipFile(wheel) as z:
+    name = "onnxruntime/capi/libonnxruntime.so.1.31.1"
+    with z.open(name) as src, open(sys.argv[2] + "/libonnxruntime.so.1.31.1", "wb") as dst:
+        dst.write(src.read())
+PY
+  rm -rf "$wheels"
+fi
+
 # --- Browser-test packages -------------------------------------------------------------------
 if [ "$mode" = test ]; then
   stamp="$root/end2end/node_modules/.package-lock.json"
