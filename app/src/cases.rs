@@ -67,6 +67,7 @@ pub async fn get_case(id: i64) -> Result<CaseView, AppError> {
         }
     };
     audit(&st.pool, Some(actor), "case.read", Some(("case", id)), ip, "ok").await?;
+    let indexing = precedent_store::embeddings::is_indexing(&st.pool, d.case.id).await?;
     let c = d.case;
     Ok(CaseView {
         id: c.id,
@@ -81,6 +82,7 @@ pub async fn get_case(id: i64) -> Result<CaseView, AppError> {
         body_region: c.body_region,
         owner_email: actor.role.is_staff().then_some(c.owner_email),
         created_at: display_time(c.created_at),
+        indexing,
         images: d
             .images
             .into_iter()
@@ -288,7 +290,12 @@ fn CaseDetail(case: CaseView) -> impl IntoView {
                     <h1 id="case-title">{case.title.clone()}</h1>
                     <p class="muted">{format!("Case #{} · opened {}", case.id, case.created_at)} {(!demographics.is_empty()).then(|| format!(" · {demographics}"))}</p>
                 </div>
-                <span class=format!("badge status-{}", case.status)>{case.status.to_string()}</span>
+                <div class="badges">
+                    <span class=format!("badge status-{}", case.status)>{case.status.to_string()}</span>
+                    {case.indexing.then(|| view! {
+                        <span class="badge indexing" id="indexing" title="Its scans and text are being analysed for similarity search">"Indexing…"</span>
+                    })}
+                </div>
             </header>
             {case.diagnosis.clone().map(|d| view! { <p class="diagnosis-line"><strong>"Diagnosis: "</strong>{d}</p> })}
             <section class="panel">

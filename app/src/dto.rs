@@ -88,6 +88,8 @@ pub struct CaseView {
     pub body_region: Option<String>,
     pub owner_email: Option<String>,
     pub created_at: String,
+    /// Embedding work is still queued or running for this case.
+    pub indexing: bool,
     pub images: Vec<ImageView>,
     pub reports: Vec<ReportView>,
     pub validations: Vec<ValidationView>,

@@ -175,12 +175,14 @@ pub async fn get_case(
         return Err(ApiError(AppError::NotFound));
     }
     app::ssr::audit(&st.pool, Some(actor), "case.read", Some(("case", id)), ip, "ok").await?;
+    let indexing = precedent_store::embeddings::is_indexing(&st.pool, d.case.id).await?;
     let c = &d.case;
     Ok(Json(serde_json::json!({
         "id": c.id, "title": c.title, "history": c.history, "exam": c.exam, "findings": c.findings,
         "diagnosis": d.validations.first().map(|v| v.diagnosis.clone()).or(c.diagnosis.clone()),
         "status": c.status, "age_years": c.age_years, "sex": c.sex, "body_region": c.body_region,
         "created_at": app::ssr::display_time(c.created_at),
+        "indexing": indexing,
         "images": d.images.iter().map(|i| serde_json::json!({
             "id": i.id, "filename": i.filename, "mime": i.mime, "width": i.width, "height": i.height,
             "modality": i.modality, "sha256": i.sha256,

@@ -27,6 +27,10 @@ pub struct Config {
     pub max_upload_mb: u64,
     /// `PRECEDENT_DB_MAX_CONNECTIONS` (default 16).
     pub db_max_connections: u32,
+    /// `PRECEDENT_MODELS_DIR` (its `models.toml`; default `models/` here or beside the binary).
+    pub models_manifest: PathBuf,
+    /// `PRECEDENT_ENCODER_THREADS` (default 1): intra-op threads per encoder session.
+    pub encoder_threads: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -39,6 +43,8 @@ impl std::fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("max_upload_mb", &self.max_upload_mb)
+            .field("models_manifest", &self.models_manifest)
+            .field("encoder_threads", &self.encoder_threads)
             .finish()
     }
 }
@@ -86,6 +92,8 @@ impl Config {
             session_idle_minutes: parsed("PRECEDENT_SESSION_IDLE_MINUTES", 30)?,
             max_upload_mb: parsed("PRECEDENT_MAX_UPLOAD_MB", 25)?,
             db_max_connections: parsed("PRECEDENT_DB_MAX_CONNECTIONS", 16)?,
+            models_manifest: precedent_search::Manifest::default_path(),
+            encoder_threads: parsed("PRECEDENT_ENCODER_THREADS", 1)?,
         })
     }
 }

@@ -1,13 +1,17 @@
 //! The `precedent` server: configuration, router and middleware, the managed database and the
 //! wiring of the domain crates. `main.rs` is only the command line.
 pub mod api;
+pub mod bench;
 pub mod config;
+pub mod eval;
 pub mod http;
+pub mod import;
 pub mod intake;
 pub mod media;
 pub mod pg;
 pub mod seed;
 pub mod web;
+pub mod worker;
 
 use app::ssr::{AppState, UploadLimits};
 use leptos::config::LeptosOptions;
@@ -76,4 +80,34 @@ pub async fn resolve_database(cfg: &config::Config) -> Result<(String, Option<pg
     let started = tokio::task::spawn_blocking(move || c.start()).await.map_err(|e| ServerError::Other(e.to_string()))??;
     let url = precedent_store::ensure_database(&cluster.url("postgres"), "precedent").await?;
     Ok((url, started.then_some(cluster)))
+}
+
+/// A running embedding worker.
+pub struct WorkerHandle {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    /// Asks the worker to stop after its current job and waits for it.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Starts the embedding worker over the job queue.
+pub fn start_worker(pool: PgPool, blobs: BlobStore, encoders: Arc<worker::Encoders>) -> WorkerHandle {
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(worker::run(pool, blobs, encoders, rx));
+    WorkerHandle { stop, task }
+}
+
+/// Loads the encoders named in the manifest (off the async threads).
+pub async fn load_encoders(manifest: &Path, threads: usize) -> Result<Arc<worker::Encoders>, precedent_search::SearchError> {
+    let manifest = manifest.to_path_buf();
+    tokio::task::spawn_blocking(move || worker::Encoders::load(&manifest, threads))
+        .await
+        .map_err(|e| precedent_search::SearchError::Ort(e.to_string()))?
+        .map(Arc::new)
 }

@@ -46,6 +46,34 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Import a case library folder (cases.jsonl + files, or a MedPix 2.0 folder as is).
+    Import {
+        dir: PathBuf,
+        /// Owner of the imported cases (default: the built-in, log-in-less library account).
+        #[arg(long)]
+        owner: Option<String>,
+        /// Print the report as one JSON line at the end.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate retrieval on a library folder (no database): P@10, MRR@10, mAP@10.
+    Eval {
+        #[arg(long)]
+        library: PathBuf,
+        /// Only cases whose `split` is this value are queries (all cases stay in the library).
+        #[arg(long)]
+        query_split: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Vector cache (default: <data dir>/eval-cache).
+        #[arg(long)]
+        cache: Option<PathBuf>,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
     /// Control the managed PostgreSQL cluster.
     Db {
         #[command(subcommand)]
@@ -66,6 +94,17 @@ enum UserCommand {
     },
     /// List accounts.
     List,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Encode latency of the text and image encoders on one thread.
+    Encoders {
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -131,6 +170,53 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             stop_managed(managed).await;
             Ok(())
         }
+        Command::Import { dir, owner, json } => {
+            let (url, managed) = precedent::resolve_database(&cfg).await?;
+            let (pool, _) = precedent::open_database(&url, 4).await?;
+            let options = precedent::leptos_options(&cfg.site_root, cfg.addr);
+            let st = precedent::state(pool.clone(), &cfg.data_dir, options, cfg.max_upload_mb)?;
+            let out = import_command(&st, &dir, owner, json).await;
+            pool.close().await;
+            stop_managed(managed).await;
+            out
+        }
+        Command::Eval { library, query_split, json, cache } => {
+            let enc = precedent::load_encoders(&cfg.models_manifest, cfg.encoder_threads.max(2)).await.map_err(other)?;
+            let cache = precedent::eval::VectorCache::new(cache.unwrap_or_else(|| cfg.data_dir.join("eval-cache")));
+            let report = tokio::task::spawn_blocking(move || {
+                precedent::eval::evaluate(&library, query_split.as_deref(), &enc, &cache, |done, total| {
+                    if done % 25 == 0 || done == total {
+                        eprint!("\rencoding library: {done}/{total}");
+                        if done == total {
+                            eprintln!();
+                        }
+                    }
+                })
+            })
+            .await
+            .map_err(other)?
+            .map_err(other)?;
+            print!("{}", precedent::eval::table(&report));
+            if json {
+                println!("{}", serde_json::to_string(&report).map_err(other)?);
+            }
+            Ok(())
+        }
+        Command::Bench { what: BenchCommand::Encoders { runs, json } } => {
+            let enc = precedent::load_encoders(&cfg.models_manifest, 1).await.map_err(other)?;
+            let r = tokio::task::spawn_blocking(move || precedent::bench::encoders(&enc, runs.max(10), 1)).await.map_err(other)?.map_err(other)?;
+            println!("encoder latency, 1 thread, {} runs each (ms)", r.text_short_query.n);
+            println!("{:<34} {:>7} {:>7}", "input", "p50", "p95");
+            println!("{:<34} {:>7.2} {:>7.2}", format!("text short query ({})", r.text_model), r.text_short_query.p50_ms, r.text_short_query.p95_ms);
+            println!("{:<34} {:>7.2} {:>7.2}", "text case note", r.text_case_note.p50_ms, r.text_case_note.p95_ms);
+            if let (Some(m), Some(l)) = (&r.image_model, &r.image_512px) {
+                println!("{:<34} {:>7.2} {:>7.2}", format!("image 512 px PNG ({m})"), l.p50_ms, l.p95_ms);
+            }
+            if json {
+                println!("{}", serde_json::to_string(&r).map_err(other)?);
+            }
+            Ok(())
+        }
         Command::Synth { out, cases, seed } => {
             let n = seed::export_synth(&out, cases, seed)?;
             println!("wrote {n} synthetic case(s) to {}", out.display());
@@ -150,6 +236,54 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             Ok(())
         }
     }
+}
+
+fn other(e: impl std::fmt::Display) -> ServerError {
+    ServerError::Other(e.to_string())
+}
+
+async fn import_command(st: &app::ssr::AppState, dir: &std::path::Path, owner: Option<String>, json: bool) -> Result<(), ServerError> {
+    let actor = match owner {
+        Some(email) => {
+            let c = precedent_store::users::find_credentials(&st.pool, &email).await?.ok_or_else(|| other(format!("no account {email}")))?;
+            precedent_accounts::Actor { id: c.user.id, role: c.user.role }
+        }
+        None => precedent::import::library_owner(st).await.map_err(other)?,
+    };
+    let started = std::time::Instant::now();
+    let report = precedent::import::import(st, dir, actor, |done, total, r| {
+        if done % 10 == 0 || done == total {
+            let width = 30;
+            let filled = if total == 0 { width } else { done * width / total };
+            eprint!(
+                "\r[{}{}] {done}/{total}  imported {}  present {}  refused {}",
+                "#".repeat(filled),
+                ".".repeat(width - filled),
+                r.imported,
+                r.already_present,
+                r.refused.len()
+            );
+        }
+    })
+    .await
+    .map_err(other)?;
+    eprintln!();
+    println!(
+        "{}: {} rows, {} imported, {} already present, {} refused ({:.1}s)",
+        report.library,
+        report.rows,
+        report.imported,
+        report.already_present,
+        report.refused.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for r in &report.refused {
+        println!("  refused line {} {}: {}", r.line, r.key.as_deref().unwrap_or("-"), r.reason);
+    }
+    if json {
+        println!("{}", serde_json::to_string(&report).map_err(other)?);
+    }
+    Ok(())
 }
 
 async fn stop_managed(managed: Option<pg::ManagedPg>) {
@@ -214,6 +348,13 @@ async fn serve(cfg: Config, demo: Option<usize>) -> Result<(), ServerError> {
         tokio::spawn(sessions.clone().continuously_delete_expired(tokio::time::Duration::from_secs(300)))
     };
     let settings = web::SessionSettings { secure: cfg.secure_cookies, idle_minutes: cfg.session_idle_minutes };
+    let worker = match precedent::load_encoders(&cfg.models_manifest, cfg.encoder_threads).await {
+        Ok(enc) => Some(precedent::start_worker(pool.clone(), st.blobs.clone(), enc)),
+        Err(e) => {
+            tracing::error!(error = %e, manifest = %cfg.models_manifest.display(), "encoders unavailable: cases are stored but not embedded until this is fixed");
+            None
+        }
+    };
     let router = web::router(st, sessions, settings);
     let listener = tokio::net::TcpListener::bind(cfg.addr).await?;
     println!("Precedent is serving on http://{}", listener.local_addr()?);
@@ -221,6 +362,9 @@ async fn serve(cfg: Config, demo: Option<usize>) -> Result<(), ServerError> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     deletion.abort();
+    if let Some(w) = worker {
+        w.stop().await;
+    }
     pool.close().await;
     stop_managed(managed).await;
     Ok(())

@@ -1,11 +1,14 @@
 //! Precedent's search core, testable without Postgres or a browser: the ONNX Runtime environment,
 //! the model manifest (`models/models.toml`) and the encoders that turn text and images into
 //! L2-normalised vectors.
+pub mod eval;
+pub mod image;
 pub mod manifest;
 pub mod runtime;
 pub mod text;
 
 pub use manifest::{EncoderSpec, Manifest, Modality};
+pub use image::ImageEncoder;
 pub use text::TextEncoder;
 
 /// Errors of the search core.
@@ -19,6 +22,8 @@ pub enum SearchError {
     Manifest { path: String, reason: String },
     #[error("tokenizer: {0}")]
     Tokenizer(String),
+    #[error("image: {0}")]
+    Image(String),
     #[error("nothing to encode: {0}")]
     EmptyInput(&'static str),
     #[error("the encoder returned {got} values per input; the manifest says {expected}")]

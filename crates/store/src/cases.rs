@@ -215,6 +215,8 @@ pub async fn create(pool: &PgPool, new: &NewCase, ip: Option<String>, actor_role
         .execute(&mut *tx)
         .await?;
     }
+    // The vectors are computed later by the embedding worker; the request never waits for them.
+    crate::embeddings::enqueue(&mut *tx, CaseId(id)).await?;
     audit::record(
         &mut *tx,
         &audit::Entry {

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod blobs;
 pub mod cases;
+pub mod embeddings;
 pub mod users;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub struct TestApp {
+    pub worker: Option<precedent::WorkerHandle>,
     pub base: String,
     pub pool: PgPool,
     pub state: app::ssr::AppState,
@@ -38,8 +39,27 @@ async fn admin_url() -> String {
     .expect("cluster task")
 }
 
-/// Starts a server over a fresh database, with a 2 MB per-file upload limit.
+/// The repository's encoders, loaded once per test binary.
+pub async fn encoders() -> std::sync::Arc<precedent::worker::Encoders> {
+    static ENC: tokio::sync::OnceCell<std::sync::Arc<precedent::worker::Encoders>> = tokio::sync::OnceCell::const_new();
+    ENC.get_or_init(|| async {
+        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/models.toml");
+        precedent::load_encoders(&manifest, 1).await.expect("encoders (run scripts/setup.sh for ONNX Runtime)")
+    })
+    .await
+    .clone()
+}
+
+/// Starts a server over a fresh database, with a 2 MB per-file upload limit and the
+/// embedding worker running.
 pub async fn spawn_app() -> TestApp {
+    let mut app = spawn_app_without_worker().await;
+    app.start_worker().await;
+    app
+}
+
+/// Starts a server whose embedding jobs stay queued until [`TestApp::start_worker`].
+pub async fn spawn_app_without_worker() -> TestApp {
     let admin = admin_url().await;
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
     let db_url = precedent_store::ensure_database(&admin, &name).await.expect("create test database");
@@ -53,7 +73,7 @@ pub async fn spawn_app() -> TestApp {
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });
-    TestApp { base: format!("http://{addr}"), pool, state, db_url, data_dir }
+    TestApp { worker: None, base: format!("http://{addr}"), pool, state, db_url, data_dir }
 }
 
 /// A client with its own cookie jar that does not follow redirects.
@@ -68,6 +88,26 @@ pub fn client() -> reqwest::Client {
 pub const PASSWORD: &str = "river-cobalt-lantern";
 
 impl TestApp {
+    pub async fn start_worker(&mut self) {
+        let enc = encoders().await;
+        self.worker = Some(precedent::start_worker(self.pool.clone(), self.state.blobs.clone(), enc));
+    }
+
+    /// Waits (up to 60 s) until no embedding job is queued or running.
+    pub async fn wait_for_indexing(&self) {
+        for _ in 0..600 {
+            let open: i64 = sqlx::query_scalar("SELECT count(*) FROM embedding_jobs WHERE state IN ('pending', 'running')")
+                .fetch_one(&self.pool)
+                .await
+                .expect("jobs");
+            if open == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("embedding jobs did not finish in 60 s");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -1,0 +1,216 @@
+//! Retrieval evaluation: ranking metrics, a TF-IDF baseline and score fusion, all exact (no
+//! index). Used by `precedent eval` and testable on toy data.
+use std::collections::HashMap;
+
+/// P@k, MRR@k and mAP@k averaged over queries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct Metrics {
+    pub p10: f64,
+    pub mrr10: f64,
+    pub map10: f64,
+}
+
+/// Accumulates per-query results.
+#[derive(Debug, Default, Clone)]
+pub struct MetricsAcc {
+    n: usize,
+    p: f64,
+    mrr: f64,
+    map: f64,
+}
+
+impl MetricsAcc {
+    /// `top` is the relevance of the ranked results (best first, at most k used);
+    /// `relevant_total` is how many relevant items the library holds for this query.
+    pub fn add(&mut self, top: &[bool], relevant_total: usize, k: usize) {
+        let top = &top[..top.len().min(k)];
+        let hits = top.iter().filter(|r| **r).count();
+        self.p += hits as f64 / k as f64;
+        self.mrr += top.iter().position(|r| *r).map(|i| 1.0 / (i + 1) as f64).unwrap_or(0.0);
+        let mut seen = 0usize;
+        let mut ap = 0.0;
+        for (i, r) in top.iter().enumerate() {
+            if *r {
+                seen += 1;
+                ap += seen as f64 / (i + 1) as f64;
+            }
+        }
+        let denom = relevant_total.min(k);
+        self.map += if denom == 0 { 0.0 } else { ap / denom as f64 };
+        self.n += 1;
+    }
+
+    pub fn finish(&self) -> Metrics {
+        let n = self.n.max(1) as f64;
+        Metrics { p10: self.p / n, mrr10: self.mrr / n, map10: self.map / n }
+    }
+}
+
+/// Indices of the `k` highest scores (ties broken by index), skipping `exclude`.
+pub fn top_k(scores: &[f32], k: usize, exclude: Option<usize>) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..scores.len()).filter(|i| Some(*i) != exclude).collect();
+    let k = k.min(idx.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    idx.select_nth_unstable_by(k - 1, |a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
+    idx.truncate(k);
+    idx.sort_by(|a, b| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b)));
+    idx
+}
+
+const STOP: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "he", "her", "his", "in", "is", "it", "its", "of", "on",
+    "or", "she", "that", "the", "to", "was", "were", "with", "this", "there", "no", "not", "which", "who", "had", "have", "but",
+];
+
+fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| t.len() >= 2)
+        .map(|t| t.to_lowercase())
+        .filter(|t| !STOP.contains(&t.as_str()))
+}
+
+/// A TF-IDF model (smoothed idf, sublinear tf, L2-normalised sparse vectors).
+pub struct TfIdf {
+    vocab: HashMap<String, usize>,
+    idf: Vec<f32>,
+}
+
+pub type Sparse = Vec<(usize, f32)>;
+
+impl TfIdf {
+    pub fn fit(docs: &[String]) -> Self {
+        let mut vocab: HashMap<String, usize> = HashMap::new();
+        let mut df: Vec<u32> = Vec::new();
+        for d in docs {
+            let mut seen = std::collections::HashSet::new();
+            for t in tokens(d) {
+                let next = vocab.len();
+                let id = *vocab.entry(t).or_insert(next);
+                if id == df.len() {
+                    df.push(0);
+                }
+                if seen.insert(id) {
+                    df[id] += 1;
+                }
+            }
+        }
+        let n = docs.len() as f32;
+        let idf = df.iter().map(|d| ((1.0 + n) / (1.0 + *d as f32)).ln() + 1.0).collect();
+        Self { vocab, idf }
+    }
+
+    pub fn transform(&self, text: &str) -> Sparse {
+        let mut tf: HashMap<usize, f32> = HashMap::new();
+        for t in tokens(text) {
+            if let Some(id) = self.vocab.get(&t) {
+                *tf.entry(*id).or_default() += 1.0;
+            }
+        }
+        let mut v: Sparse = tf.into_iter().map(|(id, c)| (id, (1.0 + c.ln()) * self.idf[id])).collect();
+        let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            v.iter_mut().for_each(|(_, x)| *x /= norm);
+        }
+        v.sort_by_key(|(id, _)| *id);
+        v
+    }
+
+    pub fn dot(a: &Sparse, b: &Sparse) -> f32 {
+        let (mut i, mut j, mut s) = (0, 0, 0.0);
+        while i < a.len() && j < b.len() {
+            match a[i].0.cmp(&b[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    s += a[i].1 * b[j].1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        s
+    }
+}
+
+/// Standardises one modality's scores over the candidates (z-scores), so modalities on
+/// different cosine scales can be weighted together. `None` (modality absent) stays `None`.
+pub fn standardise(scores: &[Option<f32>]) -> Vec<Option<f32>> {
+    let present: Vec<f32> = scores.iter().flatten().copied().collect();
+    if present.len() < 2 {
+        return scores.to_vec();
+    }
+    let mean = present.iter().sum::<f32>() / present.len() as f32;
+    let var = present.iter().map(|s| (s - mean).powi(2)).sum::<f32>() / present.len() as f32;
+    let sd = var.sqrt().max(1e-6);
+    scores.iter().map(|s| s.map(|s| (s - mean) / sd)).collect()
+}
+
+/// Weighted fusion of per-modality scores for each candidate: modalities missing for a
+/// candidate are left out and the remaining weights renormalised (never counted as zero).
+pub fn fuse(per_modality: &[Vec<Option<f32>>], weights: &[f32]) -> Vec<Option<f32>> {
+    let n = per_modality.first().map(Vec::len).unwrap_or(0);
+    (0..n)
+        .map(|i| {
+            let (mut s, mut w) = (0.0, 0.0);
+            for (m, scores) in per_modality.iter().enumerate() {
+                if let Some(x) = scores[i] {
+                    let wm = weights.get(m).copied().unwrap_or(0.0).max(0.0);
+                    s += wm * x;
+                    w += wm;
+                }
+            }
+            (w > 0.0).then(|| s / w)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_by_hand() {
+        let mut acc = MetricsAcc::default();
+        // relevant at ranks 2 and 4 of 10, 2 relevant in the library
+        let mut top = vec![false; 10];
+        top[1] = true;
+        top[3] = true;
+        acc.add(&top, 2, 10);
+        let m = acc.finish();
+        assert!((m.p10 - 0.2).abs() < 1e-9);
+        assert!((m.mrr10 - 0.5).abs() < 1e-9);
+        assert!((m.map10 - (0.5 + 0.5) / 2.0).abs() < 1e-9);
+        let mut none = MetricsAcc::default();
+        none.add(&[false; 10], 0, 10);
+        assert_eq!(none.finish(), Metrics::default());
+    }
+
+    #[test]
+    fn top_k_excludes_and_orders() {
+        assert_eq!(top_k(&[0.1, 0.9, 0.5, 0.9], 3, Some(1)), vec![3, 2, 0]);
+        assert!(top_k(&[], 10, None).is_empty());
+    }
+
+    #[test]
+    fn tfidf_ranks_shared_rare_words() {
+        let docs = vec!["chest pain and cough".to_string(), "knee pain after a fall".to_string(), "cough with fever".to_string()];
+        let m = TfIdf::fit(&docs);
+        let q = m.transform("fever and cough");
+        let s: Vec<f32> = docs.iter().map(|d| TfIdf::dot(&q, &m.transform(d))).collect();
+        assert!(s[2] > s[0] && s[0] > s[1]);
+        assert_eq!(s[1], 0.0);
+    }
+
+    #[test]
+    fn fusion_renormalises_missing_modalities() {
+        let text = vec![Some(1.0), Some(0.0), None];
+        let image = vec![Some(0.0), None, Some(2.0)];
+        let f = fuse(&[text, image], &[0.5, 0.5]);
+        assert_eq!(f, vec![Some(0.5), Some(0.0), Some(2.0)]);
+        assert_eq!(fuse(&[vec![None]], &[1.0]), vec![None]);
+        let z = standardise(&[Some(1.0), Some(3.0), None]);
+        assert_eq!(z, vec![Some(-1.0), Some(1.0), None]);
+    }
+}

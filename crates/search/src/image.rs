@@ -1,0 +1,155 @@
+//! The image encoder: decode (bounded), grey, crop the edge bands named in the manifest, resize,
+//! normalise, and run the ONNX model. Grey-scale and colour inputs of any size are accepted.
+use crate::manifest::{EncoderSpec, ImageSpec, Manifest, Modality};
+use crate::{runtime, SearchError};
+use image::{GrayImage, ImageReader, Limits};
+use ndarray::Array4;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use ort::value::Tensor;
+use std::io::Cursor;
+use std::sync::Mutex;
+
+/// Largest side accepted for decoding (bigger images are refused before allocation).
+pub const MAX_SIDE: u32 = 16_384;
+
+pub struct ImageEncoder {
+    spec: EncoderSpec,
+    image: ImageSpec,
+    session: Mutex<Session>,
+}
+
+/// Grey value of an RGB pixel with ITU-R 601-2 luma weights, rounded as Pillow does, so that the
+/// server sees exactly the grey image the encoder was trained on.
+fn luma(r: u8, g: u8, b: u8) -> u8 {
+    ((r as u32 * 19595 + g as u32 * 38470 + b as u32 * 7471 + 0x8000) >> 16) as u8
+}
+
+/// Decodes `bytes` under size limits and converts to 8-bit grey.
+pub fn decode_grey(bytes: &[u8]) -> Result<GrayImage, SearchError> {
+    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| SearchError::Image(e.to_string()))?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(1024 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| SearchError::Image(e.to_string()))?;
+    Ok(match img {
+        image::DynamicImage::ImageLuma8(g) => g,
+        image::DynamicImage::ImageLumaA8(_) | image::DynamicImage::ImageLuma16(_) | image::DynamicImage::ImageLumaA16(_) => img.to_luma8(),
+        other => {
+            let rgb = other.to_rgb8();
+            GrayImage::from_fn(rgb.width(), rgb.height(), |x, y| {
+                let p = rgb.get_pixel(x, y).0;
+                image::Luma([luma(p[0], p[1], p[2])])
+            })
+        }
+    })
+}
+
+/// Crops the edge bands and resizes to the model's input side.
+pub fn prepare(grey: &GrayImage, spec: &ImageSpec) -> Result<GrayImage, SearchError> {
+    let (w, h) = grey.dimensions();
+    let [ct, cb, cl, cr] = spec.crop;
+    let top = (h as f32 * ct).round() as u32;
+    let bottom = h.saturating_sub((h as f32 * cb).round() as u32);
+    let left = (w as f32 * cl).round() as u32;
+    let right = w.saturating_sub((w as f32 * cr).round() as u32);
+    if bottom <= top || right <= left {
+        return Err(SearchError::Image(format!("image of {w}×{h} pixels is too small")));
+    }
+    let cropped = image::imageops::crop_imm(grey, left, top, right - left, bottom - top).to_image();
+    Ok(image::imageops::resize(&cropped, spec.size, spec.size, image::imageops::FilterType::Triangle))
+}
+
+impl ImageEncoder {
+    pub fn load(manifest: &Manifest, name: &str, threads: usize) -> Result<Self, SearchError> {
+        let spec = manifest.encoder(name).cloned().ok_or_else(|| SearchError::Manifest {
+            path: manifest.dir.display().to_string(),
+            reason: format!("no encoder named {name}"),
+        })?;
+        let image = match (spec.modality, spec.image.clone()) {
+            (Modality::Image, Some(i)) => i,
+            _ => {
+                return Err(SearchError::Manifest { path: manifest.dir.display().to_string(), reason: format!("{name} is not an image encoder") })
+            }
+        };
+        if image.channels != 1 && image.channels != 3 {
+            return Err(SearchError::Manifest { path: manifest.dir.display().to_string(), reason: "channels must be 1 or 3".into() });
+        }
+        let session = Session::builder(runtime::environment()?)?
+            .with_optimization_level(GraphOptimizationLevel::Level3)?
+            .with_intra_threads(threads.max(1))?
+            .commit_from_file(manifest.path_of(&spec.file))?;
+        Ok(Self { spec, image, session: Mutex::new(session) })
+    }
+
+    pub fn spec(&self) -> &EncoderSpec {
+        &self.spec
+    }
+
+    /// Embeds one encoded image file (PNG or JPEG bytes).
+    pub fn encode_bytes(&self, bytes: &[u8]) -> Result<Vec<f32>, SearchError> {
+        let grey = decode_grey(bytes)?;
+        self.encode_grey(&grey)
+    }
+
+    /// Embeds an already decoded grey image.
+    pub fn encode_grey(&self, grey: &GrayImage) -> Result<Vec<f32>, SearchError> {
+        let prepared = prepare(grey, &self.image)?;
+        let s = self.image.size as usize;
+        let c = self.image.channels as usize;
+        let mut input = Array4::<f32>::zeros((1, c, s, s));
+        for (x, y, p) in prepared.enumerate_pixels() {
+            let v = p.0[0] as f32 / 255.0;
+            for ch in 0..c {
+                let (m, sd) = (self.image.mean.get(ch).copied().unwrap_or(0.0), self.image.std.get(ch).copied().unwrap_or(1.0));
+                input[[0, ch, y as usize, x as usize]] = (v - m) / sd;
+            }
+        }
+        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let outputs = session.run(ort::inputs![self.image.input.as_str() => Tensor::from_array(input)?])?;
+        let out = outputs[self.spec.output.as_str()].try_extract_array::<f32>()?;
+        let mut v: Vec<f32> = out.iter().copied().collect();
+        if v.len() != self.spec.dim {
+            return Err(SearchError::Dimension { expected: self.spec.dim, got: v.len() });
+        }
+        if !self.spec.normalized {
+            crate::normalise(&mut v);
+        }
+        Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(crop: [f32; 4]) -> ImageSpec {
+        ImageSpec { size: 8, channels: 1, mean: vec![0.0], std: vec![1.0], crop, input: "image".into() }
+    }
+
+    #[test]
+    fn luma_matches_pillow() {
+        // Pillow: L = R*299/1000 + G*587/1000 + B*114/1000, rounded.
+        assert_eq!(luma(255, 255, 255), 255);
+        assert_eq!(luma(0, 0, 0), 0);
+        assert_eq!(luma(255, 0, 0), 76);
+        assert_eq!(luma(0, 255, 0), 150);
+        assert_eq!(luma(0, 0, 255), 29);
+    }
+
+    #[test]
+    fn crop_removes_the_bands() {
+        // A bright top band (like a watermark) is gone after a 25 % top crop.
+        let img = GrayImage::from_fn(40, 40, |_, y| image::Luma([if y < 10 { 255 } else { 0 }]));
+        let out = prepare(&img, &spec([0.25, 0.0, 0.0, 0.0])).unwrap();
+        assert!(out.pixels().all(|p| p.0[0] == 0));
+        assert!(prepare(&GrayImage::new(1, 1), &spec([0.5, 0.5, 0.0, 0.0])).is_err());
+    }
+
+    #[test]
+    fn refuses_garbage() {
+        assert!(decode_grey(b"not an image").is_err());
+    }
+}

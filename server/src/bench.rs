@@ -1,0 +1,77 @@
+//! `precedent bench encoders`: encode latency on one thread (p50/p95), printed as a table and,
+//! with `--json`, one JSON line last.
+use crate::worker::Encoders;
+use serde::Serialize;
+use std::time::Instant;
+
+#[derive(Debug, Serialize)]
+pub struct Latency {
+    pub n: usize,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub mean_ms: f64,
+}
+
+fn latency(mut samples: Vec<f64>) -> Latency {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    Latency { n: samples.len(), p50_ms: at(0.5), p95_ms: at(0.95), mean_ms: samples.iter().sum::<f64>() / samples.len() as f64 }
+}
+
+#[derive(Debug, Serialize)]
+pub struct EncoderBench {
+    pub threads: usize,
+    pub text_model: String,
+    pub text_short_query: Latency,
+    pub text_case_note: Latency,
+    pub image_model: Option<String>,
+    /// Decode + preprocess + encode of a 512 × 512 PNG.
+    pub image_512px: Option<Latency>,
+}
+
+/// Times the encoders on synthetic inputs (`runs` each, after a warm-up).
+pub fn encoders(enc: &Encoders, runs: usize, threads: usize) -> Result<EncoderBench, precedent_search::SearchError> {
+    let queries = ["fever and productive cough", "sudden right-sided weakness", "knee pain at night", "flank pain with haematuria"];
+    let cases = precedent_synth::generate(3, 8);
+    let notes: Vec<String> = cases.iter().map(|c| format!("{}\n{}\n{}", c.history, c.exam, c.findings)).collect();
+    let time = |f: &mut dyn FnMut(usize) -> Result<(), precedent_search::SearchError>| -> Result<Latency, precedent_search::SearchError> {
+        for i in 0..5 {
+            f(i)?;
+        }
+        let mut s = Vec::with_capacity(runs);
+        for i in 0..runs {
+            let t = Instant::now();
+            f(i)?;
+            s.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        Ok(latency(s))
+    };
+    let short = time(&mut |i| enc.text.encode(&[queries[i % queries.len()]]).map(|_| ()))?;
+    let note = time(&mut |i| enc.text.encode(&[notes[i % notes.len()].as_str()]).map(|_| ()))?;
+    let image = match &enc.image {
+        Some(ie) => {
+            let pngs: Vec<Vec<u8>> = cases
+                .iter()
+                .take(4)
+                .map(|c| {
+                    let img = image::load_from_memory(&c.images[0].png).map(|i| i.resize_exact(512, 512, image::imageops::FilterType::Triangle));
+                    let mut out = Vec::new();
+                    if let Ok(img) = img {
+                        let _ = img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png);
+                    }
+                    out
+                })
+                .collect();
+            Some(time(&mut |i| ie.encode_bytes(&pngs[i % pngs.len()]).map(|_| ()))?)
+        }
+        None => None,
+    };
+    Ok(EncoderBench {
+        threads,
+        text_model: enc.text.spec().model_id(),
+        text_short_query: short,
+        text_case_note: note,
+        image_model: enc.image.as_ref().map(|i| i.spec().model_id()),
+        image_512px: image,
+    })
+}

@@ -1,0 +1,204 @@
+//! `precedent eval --library <dir>`: the evaluation protocol of `shared/datasets/medpix2-dev/SOURCE.md`
+//! on any library in the import format, straight from the folder (no database). Queries are a
+//! case's presenting information (history + exam text, and its images); the query case is
+//! excluded; relevance is the same `location` label, and separately the same `topic` label.
+//! Reported for text-only, image-only and fused search (exact cosine) and a TF-IDF baseline.
+use crate::worker::Encoders;
+use precedent_library::LibraryCase;
+use precedent_search::eval::{fuse, standardise, top_k, Metrics, MetricsAcc, TfIdf};
+use precedent_search::SearchError;
+use precedent_store::blobs::sha256_hex;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const K: usize = 10;
+pub const LABELS: [&str; 2] = ["location", "topic"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error(transparent)]
+    Library(#[from] precedent_library::LibraryError),
+    #[error(transparent)]
+    Encode(#[from] SearchError),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("no query case (check --query-split)")]
+    NoQueries,
+}
+
+/// Per-label metrics of one method.
+pub type MethodReport = BTreeMap<&'static str, Metrics>;
+
+#[derive(Debug, Serialize)]
+pub struct EvalReport {
+    pub queries: usize,
+    pub library: usize,
+    pub text: MethodReport,
+    pub image: MethodReport,
+    pub fused: MethodReport,
+    pub tfidf: MethodReport,
+    #[serde(skip)]
+    pub models: Vec<String>,
+}
+
+/// A vector cache on disk keyed by model id and content hash.
+pub struct VectorCache {
+    dir: PathBuf,
+}
+
+impl VectorCache {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir }
+    }
+
+    fn path(&self, model: &str, sha: &str) -> PathBuf {
+        let safe: String = model.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect();
+        self.dir.join(safe).join(&sha[..2]).join(sha)
+    }
+
+    pub fn get_or(&self, model: &str, sha: &str, compute: impl FnOnce() -> Result<Vec<f32>, SearchError>) -> Result<Vec<f32>, EvalError> {
+        let path = self.path(model, sha);
+        if let Ok(bytes) = std::fs::read(&path) {
+            if bytes.len() % 4 == 0 && !bytes.is_empty() {
+                return Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect());
+            }
+        }
+        let v = compute()?;
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(tmp, &path)?;
+        Ok(v)
+    }
+}
+
+struct CaseVectors {
+    presenting: Option<Vec<f32>>,
+    full: Option<Vec<f32>>,
+    images: Vec<Vec<f32>>,
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn text_vector(enc: &Encoders, cache: &VectorCache, text: &str) -> Result<Option<Vec<f32>>, EvalError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let model = enc.text.spec().model_id();
+    let v = cache.get_or(&model, &sha256_hex(text.as_bytes()), || Ok(enc.text.encode(&[text])?.remove(0)))?;
+    Ok(Some(v))
+}
+
+fn vectors(enc: &Encoders, cache: &VectorCache, c: &LibraryCase) -> Result<CaseVectors, EvalError> {
+    let mut images = Vec::new();
+    if let Some(ie) = &enc.image {
+        let model = ie.spec().model_id();
+        for im in &c.images {
+            let bytes = std::fs::read(&im.path)?;
+            match cache.get_or(&model, &sha256_hex(&bytes), || ie.encode_bytes(&bytes)) {
+                Ok(v) => images.push(v),
+                Err(EvalError::Encode(e)) => tracing::warn!(file = %im.path.display(), error = %e, "image skipped"),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(CaseVectors { presenting: text_vector(enc, cache, &c.presenting_text())?, full: text_vector(enc, cache, &c.full_text())?, images })
+}
+
+/// Runs the protocol. `progress(done, total)` is called while vectors are computed.
+pub fn evaluate(
+    library: &Path,
+    query_split: Option<&str>,
+    enc: &Encoders,
+    cache: &VectorCache,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<EvalReport, EvalError> {
+    let lib = precedent_library::open(library)?;
+    for r in &lib.refused {
+        tracing::warn!(line = r.line, key = ?r.key, reason = %r.reason, "library row refused");
+    }
+    let cases = &lib.cases;
+    let mut vecs = Vec::with_capacity(cases.len());
+    for (i, c) in cases.iter().enumerate() {
+        vecs.push(vectors(enc, cache, c)?);
+        progress(i + 1, cases.len());
+    }
+    let queries: Vec<usize> = (0..cases.len()).filter(|i| query_split.is_none_or(|s| cases[*i].split.as_deref() == Some(s))).collect();
+    if queries.is_empty() {
+        return Err(EvalError::NoQueries);
+    }
+    let tfidf = TfIdf::fit(&cases.iter().map(|c| c.full_text()).collect::<Vec<_>>());
+    let docs: Vec<_> = cases.iter().map(|c| tfidf.transform(&c.full_text())).collect();
+    let mut methods = vec!["text", "fused", "tfidf"];
+    if enc.image.is_some() {
+        methods.push("image");
+    }
+    let mut acc: BTreeMap<(&str, &str), MetricsAcc> = BTreeMap::new();
+    for &q in &queries {
+        let qv = &vecs[q];
+        let n = cases.len();
+        let text: Vec<Option<f32>> = (0..n)
+            .map(|j| match (&qv.presenting, &vecs[j].full) {
+                (Some(a), Some(b)) if j != q => Some(dot(a, b)),
+                _ => None,
+            })
+            .collect();
+        let image: Vec<Option<f32>> = (0..n)
+            .map(|j| {
+                if j == q || qv.images.is_empty() || vecs[j].images.is_empty() {
+                    return None;
+                }
+                qv.images.iter().flat_map(|a| vecs[j].images.iter().map(move |b| dot(a, b))).reduce(f32::max)
+            })
+            .collect();
+        let fused = fuse(&[standardise(&text), standardise(&image)], &[0.5, 0.5]);
+        let qt = tfidf.transform(&cases[q].presenting_text());
+        let tf: Vec<Option<f32>> = (0..n).map(|j| (j != q).then(|| TfIdf::dot(&qt, &docs[j]))).collect();
+        for (name, scores) in [("text", &text), ("image", &image), ("fused", &fused), ("tfidf", &tf)] {
+            if !methods.contains(&name) {
+                continue;
+            }
+            let flat: Vec<f32> = scores.iter().map(|s| s.unwrap_or(f32::NEG_INFINITY)).collect();
+            let top = top_k(&flat, K, Some(q));
+            for label in LABELS {
+                let Some(want) = cases[q].labels.get(label) else { continue };
+                let rel = |j: usize| cases[j].labels.get(label) == Some(want);
+                let total = (0..n).filter(|j| *j != q && rel(*j)).count();
+                let hits: Vec<bool> = top.iter().map(|j| rel(*j)).collect();
+                acc.entry((name, label)).or_default().add(&hits, total, K);
+            }
+        }
+    }
+    let report = |m: &str| -> MethodReport { LABELS.iter().filter_map(|l| acc.get(&(m, *l)).map(|a| (*l, a.finish()))).collect() };
+    let mut models = vec![enc.text.spec().model_id()];
+    if let Some(ie) = &enc.image {
+        models.push(ie.spec().model_id());
+    }
+    Ok(EvalReport {
+        queries: queries.len(),
+        library: cases.len(),
+        text: report("text"),
+        image: report("image"),
+        fused: report("fused"),
+        tfidf: report("tfidf"),
+        models,
+    })
+}
+
+/// The human-readable table.
+pub fn table(r: &EvalReport) -> String {
+    let mut out = format!("queries {}  library {}  models {}\n", r.queries, r.library, r.models.join(", "));
+    out += &format!("{:<8} {:<9} {:>6} {:>7} {:>7}\n", "method", "label", "P@10", "MRR@10", "mAP@10");
+    for (name, m) in [("text", &r.text), ("image", &r.image), ("fused", &r.fused), ("tfidf", &r.tfidf)] {
+        for (label, x) in m {
+            out += &format!("{name:<8} {label:<9} {:>6.3} {:>7.3} {:>7.3}\n", x.p10, x.mrr10, x.map10);
+        }
+    }
+    out
+}

@@ -1,0 +1,146 @@
+//! `precedent import <dir>`: brings a case library (see `docs/import-format.md`) in through the
+//! normal intake path. Resumable and idempotent: each case is keyed by the library's own key,
+//! so a re-run (or a run after a crash) imports only what is missing. Refused rows are reported
+//! with their reason and never stop the rest.
+use crate::intake::{self, IntakeError, Upload, UploadImage, UploadReport};
+use app::ssr::AppState;
+use precedent_accounts::Actor;
+use precedent_library::{LibraryCase, Refusal};
+use precedent_store::StoreError;
+use precedent_types::{Modality, Role};
+use std::collections::HashSet;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Library(#[from] precedent_library::LibraryError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Other(String),
+}
+
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct ImportReport {
+    pub library: String,
+    pub rows: usize,
+    pub imported: usize,
+    pub already_present: usize,
+    pub refused: Vec<RefusedRow>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RefusedRow {
+    pub line: usize,
+    pub key: Option<String>,
+    pub reason: String,
+}
+
+impl From<Refusal> for RefusedRow {
+    fn from(r: Refusal) -> Self {
+        RefusedRow { line: r.line, key: r.key, reason: r.reason }
+    }
+}
+
+/// The account that owns imported library cases: a doctor account that cannot log in.
+pub const LIBRARY_ACCOUNT: &str = "library@precedent.internal";
+
+pub async fn library_owner(st: &AppState) -> Result<Actor, ImportError> {
+    let user = match precedent_store::users::find_credentials(&st.pool, LIBRARY_ACCOUNT).await? {
+        Some(c) => c.user,
+        None => {
+            // "!" is no valid password hash: nobody can log in as this account.
+            let u = precedent_store::users::create(&st.pool, LIBRARY_ACCOUNT, "Case library", "!", Role::Doctor).await?;
+            precedent_store::users::set_disabled(&st.pool, u.id, true).await?;
+            u
+        }
+    };
+    Ok(Actor { id: user.id, role: user.role })
+}
+
+fn modality(s: Option<&str>) -> Modality {
+    match s.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        Some("ct") => Modality::Ct,
+        Some("mr" | "mri") => Modality::Mr,
+        Some("xray" | "x-ray" | "cr" | "dx" | "radiograph") => Modality::Xray,
+        _ => Modality::Other,
+    }
+}
+
+fn upload_of(c: &LibraryCase, source: &str) -> std::io::Result<Upload> {
+    let mut images = Vec::with_capacity(c.images.len());
+    for im in &c.images {
+        images.push(UploadImage {
+            filename: im.path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(),
+            bytes: std::fs::read(&im.path)?,
+            modality: modality(im.modality.as_deref()),
+            plane: im.plane.clone(),
+            caption: im.caption.clone(),
+        });
+    }
+    let mut reports = Vec::with_capacity(c.reports.len());
+    for r in &c.reports {
+        reports.push(UploadReport { filename: r.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(), bytes: std::fs::read(r)? });
+    }
+    Ok(Upload {
+        title: c.title.clone(),
+        history: c.history.clone(),
+        exam: c.exam.clone(),
+        findings: c.findings.clone(),
+        diagnosis: c.diagnosis.clone(),
+        age_years: c.age.filter(|a| (0..=130).contains(a)),
+        sex: c.sex.clone(),
+        body_region: c.region.clone(),
+        source: source.to_string(),
+        external_ref: Some(c.key.clone()),
+        images,
+        reports,
+    })
+}
+
+/// Imports `dir` for `owner`, calling `progress(done, total, &report)` after each row.
+pub async fn import(
+    st: &AppState,
+    dir: &Path,
+    owner: Actor,
+    mut progress: impl FnMut(usize, usize, &ImportReport),
+) -> Result<ImportReport, ImportError> {
+    let lib = precedent_library::open(dir)?;
+    let source = format!("import:{}", lib.name);
+    let mut report = ImportReport { library: lib.name.clone(), rows: lib.cases.len() + lib.refused.len(), ..Default::default() };
+    report.refused.extend(lib.refused.into_iter().map(RefusedRow::from));
+    let present: HashSet<String> =
+        sqlx::query_scalar::<_, String>("SELECT external_ref FROM cases WHERE source = $1 AND external_ref IS NOT NULL")
+            .bind(&source)
+            .fetch_all(&st.pool)
+            .await
+            .map_err(StoreError::from)?
+            .into_iter()
+            .collect();
+    let total = lib.cases.len();
+    for (i, c) in lib.cases.iter().enumerate() {
+        if present.contains(&c.key) {
+            report.already_present += 1;
+        } else {
+            let upload = match upload_of(c, &source) {
+                Ok(u) => u,
+                Err(e) => {
+                    report.refused.push(RefusedRow { line: 0, key: Some(c.key.clone()), reason: format!("cannot read a file: {e}") });
+                    progress(i + 1, total, &report);
+                    continue;
+                }
+            };
+            match intake::create_case(st, owner, upload, None).await {
+                Ok(_) => report.imported += 1,
+                Err(IntakeError::Store(StoreError::Conflict(_))) => report.already_present += 1,
+                Err(IntakeError::Invalid(m)) => report.refused.push(RefusedRow { line: 0, key: Some(c.key.clone()), reason: m }),
+                Err(IntakeError::Media(m)) => report.refused.push(RefusedRow { line: 0, key: Some(c.key.clone()), reason: m.to_string() }),
+                Err(IntakeError::Store(e)) => return Err(e.into()),
+                Err(IntakeError::Task(t)) => return Err(ImportError::Other(t)),
+            }
+        }
+        progress(i + 1, total, &report);
+    }
+    Ok(report)
+}

@@ -1,0 +1,137 @@
+//! The embedding worker: takes jobs from the Postgres queue, computes the case's text and image
+//! vectors with the ONNX encoders, and stores them with their model id. Requests never wait for
+//! it; a crash loses nothing (a running job's lease expires and it is taken again).
+use precedent_library::{full_text, presenting_text};
+use precedent_search::{ImageEncoder, Manifest, SearchError, TextEncoder};
+use precedent_store::embeddings::{self, ImageVector, Job, TextVector};
+use precedent_store::{blobs::sha256_hex, BlobStore};
+use sqlx::PgPool;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The encoders named as defaults in the manifest.
+pub struct Encoders {
+    pub text: TextEncoder,
+    pub image: Option<ImageEncoder>,
+}
+
+impl Encoders {
+    pub fn load(manifest_path: &Path, threads: usize) -> Result<Self, SearchError> {
+        let manifest = Manifest::load(manifest_path)?;
+        let text = TextEncoder::load(&manifest, &manifest.default_text, threads)?;
+        let image = match &manifest.default_image {
+            Some(name) => Some(ImageEncoder::load(&manifest, name, threads)?),
+            None => None,
+        };
+        Ok(Self { text, image })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Store(#[from] precedent_store::StoreError),
+    #[error(transparent)]
+    Encode(#[from] SearchError),
+    #[error("file store: {0}")]
+    Blob(String),
+    #[error("task: {0}")]
+    Task(String),
+}
+
+/// How long a running job is protected before another worker may take it over.
+pub const LEASE_SECS: i64 = 300;
+/// Attempts before a job is given up (and left `failed` with its error).
+pub const MAX_ATTEMPTS: i32 = 5;
+
+/// Runs until `stop` is set.
+pub async fn run(pool: PgPool, blobs: BlobStore, encoders: Arc<Encoders>, stop: tokio::sync::watch::Receiver<bool>) {
+    tracing::info!("embedding worker started");
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        match embeddings::claim(&pool, LEASE_SECS).await {
+            Ok(Some(job)) => {
+                let started = std::time::Instant::now();
+                match process(&pool, &blobs, &encoders, &job).await {
+                    Ok(n) => tracing::info!(job = job.id, case = %job.case_id, vectors = n, ms = started.elapsed().as_millis() as u64, "case embedded"),
+                    Err(e) => {
+                        let retry = (job.attempts < MAX_ATTEMPTS).then(|| 5i64 << job.attempts.clamp(0, 10));
+                        tracing::warn!(job = job.id, case = %job.case_id, attempt = job.attempts, error = %e, retry_in = ?retry, "embedding failed");
+                        if let Err(e) = embeddings::fail(&pool, &job, &e.to_string(), retry).await {
+                            tracing::error!(error = %e, "could not record the failure");
+                        }
+                    }
+                }
+            }
+            Ok(None) => idle(&stop, Duration::from_millis(300)).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "job queue unavailable");
+                idle(&stop, Duration::from_secs(2)).await;
+            }
+        }
+    }
+    tracing::info!("embedding worker stopped");
+}
+
+async fn idle(stop: &tokio::sync::watch::Receiver<bool>, d: Duration) {
+    let mut s = stop.clone();
+    tokio::select! {
+        _ = tokio::time::sleep(d) => {},
+        _ = s.changed() => {},
+    }
+}
+
+/// Computes what is missing for the job's case; returns how many vectors were written.
+pub async fn process(pool: &PgPool, blobs: &BlobStore, enc: &Arc<Encoders>, job: &Job) -> Result<usize, WorkerError> {
+    let Some(detail) = precedent_store::cases::get(pool, job.case_id).await? else {
+        embeddings::complete(pool, job, &[], &[]).await?;
+        return Ok(0);
+    };
+    let c = &detail.case;
+    let text_model = enc.text.spec().model_id();
+    let stored = embeddings::text_hashes(pool, job.case_id, &text_model).await?;
+    let presenting = presenting_text(&c.history, &c.exam);
+    let full = full_text(&c.title, &c.history, &c.exam, &c.findings, c.diagnosis.as_deref());
+    let mut todo = Vec::new();
+    for (field, text) in [("presenting", presenting), ("full", full)] {
+        if text.trim().is_empty() {
+            continue;
+        }
+        let sha = sha256_hex(text.as_bytes());
+        if !stored.iter().any(|(f, h)| f == field && *h == sha) {
+            todo.push((field, sha, text));
+        }
+    }
+    let mut images = Vec::new();
+    if let Some(ie) = &enc.image {
+        let done = embeddings::embedded_images(pool, job.case_id, &ie.spec().model_id()).await?;
+        images = detail.images.iter().filter(|i| !done.contains(&i.id)).map(|i| (i.id, i.sha256.clone())).collect();
+    }
+    let enc = Arc::clone(enc);
+    let blobs = blobs.clone();
+    // Encoding is CPU work: off the async threads.
+    let (texts, image_vectors) = tokio::task::spawn_blocking(move || -> Result<_, WorkerError> {
+        let model = enc.text.spec().model_id();
+        let mut texts = Vec::new();
+        for (field, sha, text) in todo {
+            let v = enc.text.encode(&[text.as_str()])?.remove(0);
+            texts.push(TextVector { field, model: model.clone(), text_sha256: sha, vector: v });
+        }
+        let mut out = Vec::new();
+        if let Some(ie) = &enc.image {
+            for (id, sha) in images {
+                let bytes = blobs.get(&sha).map_err(|e| WorkerError::Blob(e.to_string()))?;
+                out.push(ImageVector { image: id, model: ie.spec().model_id(), vector: ie.encode_bytes(&bytes)? });
+            }
+        }
+        Ok((texts, out))
+    })
+    .await
+    .map_err(|e| WorkerError::Task(e.to_string()))??;
+    let n = texts.len() + image_vectors.len();
+    embeddings::complete(pool, job, &texts, &image_vectors).await?;
+    Ok(n)
+}
