@@ -1,14 +1,17 @@
-"""Train Precedent's image encoder: a small residual CNN trained with supervised contrastive
-loss on balanced P x K batches, on the *train* split of medpix2-dev, selected on its *dev* split,
+"""Train Precedent's image encoder: a small residual CNN trained with metric learning
+(supervised contrastive loss plus normalised-softmax proxies, i.e. cosine classifiers on the
+embedding) on balanced P x K batches, on the *train* split of medpix2-dev, selected on its *dev* split,
 exported to ONNX. Run by hand (never by the build or the tests):
 
     ~/.cache/precedent-export-venv/bin/pip install pillow
     ~/.cache/precedent-export-venv/bin/python models/image/train_image_encoder.py \
         --data ../shared/datasets/medpix2-dev [--epochs 40]
 
-Shortcut guard: every image is cropped before the network sees it (top 12 %, bottom 10 %), which
-removes the MedPix watermark (top right) and the footer (uploader, source, date). The same crop
-is part of the manifest, so the server applies it to every image it encodes.
+Shortcut guard: before the network sees an image, its top-right quarter-height box is blacked
+out and its top 12 % and bottom 15 % are cut off, which removes the MedPix watermark (top right)
+and the footer (uploader, source, date) at every image size in the set (checked on contact sheets
+of random preprocessed images). The same mask and crop are in the manifest, so the server
+applies them to every image it encodes.
 """
 import argparse
 import csv
@@ -28,17 +31,24 @@ from PIL import Image
 OUT = Path(__file__).resolve().parent
 SIZE = 160
 PRELOAD = 184
-CROP = (0.12, 0.10, 0.0, 0.0)  # top, bottom, left, right fractions
+CROP = (0.12, 0.15, 0.0, 0.0)  # top, bottom, left, right fractions cut off ...
+CROP_MIN_PX = (0, 30, 0, 0)  # ... but at least this many pixels (the footer has a fixed height)
+MASKS = [(0.2, 0.0, 1.0, 0.25)]  # left, top, right, bottom fractions blacked out before cropping
 MEAN, STD = 0.20, 0.25
 DIM = 128
 
 
 def preprocess(im: Image.Image, size: int) -> np.ndarray:
-    """Grey, crop the edge bands, resize to size x size; uint8 array. Mirrors crates/search."""
+    """Grey, black out the masks, crop the edge bands, resize to size x size; uint8 array.
+    Mirrors crates/search/src/image.rs."""
     im = im.convert("L")
     w, h = im.size
-    t, b = round(h * CROP[0]), h - round(h * CROP[1])
-    l, r = round(w * CROP[2]), w - round(w * CROP[3])
+    for ml, mt, mr, mb in MASKS:
+        im.paste(0, (round(w * ml), round(h * mt), round(w * mr), round(h * mb)))
+    t = max(round(h * CROP[0]), CROP_MIN_PX[0])
+    b = h - max(round(h * CROP[1]), CROP_MIN_PX[1])
+    l = max(round(w * CROP[2]), CROP_MIN_PX[2])
+    r = w - max(round(w * CROP[3]), CROP_MIN_PX[3])
     im = im.crop((l, t, r, b)).resize((size, size), Image.BILINEAR)
     return np.asarray(im, dtype=np.uint8)
 
@@ -82,6 +92,18 @@ def supcon(z, labels, tau=0.1):
     cnt = pos.sum(1)
     keep = cnt > 0
     return -(logp * pos).sum(1)[keep].div(cnt[keep]).mean()
+
+
+class Proxies(nn.Module):
+    """Normalised-softmax proxies: one learnable unit vector per class; logits are scaled cosines."""
+
+    def __init__(self, classes, scale=16.0):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(classes, DIM) * 0.1)
+        self.scale = scale
+
+    def forward(self, z, labels):
+        return F.cross_entropy(self.scale * z @ F.normalize(self.w, dim=1).t(), labels)
 
 
 def augment(x):
@@ -182,7 +204,8 @@ def main():
     P, K = 16, 4
     steps = len(train) // (P * K) + 1
     model = Encoder()
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    proxies = nn.ModuleList([Proxies(int(loc.max()) + 1), Proxies(int(fine.max()) + 1), Proxies(int(topic.max()) + 1)])
+    opt = torch.optim.AdamW(list(model.parameters()) + list(proxies.parameters()), lr=2e-3, weight_decay=1e-4)
     total = args.epochs * steps
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=total, pct_start=0.1)
     best, best_state, history = -1.0, None, []
@@ -199,7 +222,12 @@ def main():
             x = (augment(x) - MEAN) / STD
             z = model(x)
             b = torch.tensor(batch)
-            loss = supcon(z, loc[b]) + 0.5 * supcon(z, fine[b]) + 0.25 * supcon(z, topic[b])
+            loss = (
+                supcon(z, loc[b])
+                + proxies[0](z, loc[b])
+                + 0.5 * proxies[1](z, fine[b])
+                + 0.25 * proxies[2](z, topic[b])
+            )
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -100,12 +100,13 @@ pub async fn seed_cases(st: &AppState, n: usize, seed: u64) -> Result<usize, Int
     Ok(created)
 }
 
-/// Writes synthetic cases `0..n` of stream `seed` to `dir` as files: one folder per case with
-/// its PNG scans and lab PDF, and `cases.jsonl` (one JSON object per case, with its labels).
+/// Writes synthetic cases `0..n` of stream `seed` to `dir` as a library in the import format
+/// (`docs/import-format.md`): one folder per case with its PNG scans and lab PDF, and
+/// `cases.jsonl` with the labels (every tenth case is in the `dev` split).
 pub fn export_synth(dir: &std::path::Path, n: usize, seed: u64) -> std::io::Result<usize> {
     use std::io::Write;
     std::fs::create_dir_all(dir)?;
-    let mut manifest = std::fs::File::create(dir.join("cases.jsonl"))?;
+    let mut manifest = std::io::BufWriter::new(std::fs::File::create(dir.join("cases.jsonl"))?);
     for i in 0..n {
         let c = precedent_synth::generate_one(seed, i);
         let folder = dir.join(&c.key);
@@ -117,19 +118,20 @@ pub fn export_synth(dir: &std::path::Path, n: usize, seed: u64) -> std::io::Resu
                 "file": format!("{}/{}", c.key, im.filename), "modality": im.modality, "plane": im.plane, "caption": im.caption,
             }));
         }
-        let labs = match &c.lab_pdf {
-            Some(pdf) => {
-                std::fs::write(folder.join("labs.pdf"), pdf)?;
-                Some(format!("{}/labs.pdf", c.key))
-            }
-            None => None,
-        };
+        let mut reports = Vec::new();
+        if let Some(pdf) = &c.lab_pdf {
+            std::fs::write(folder.join("labs.pdf"), pdf)?;
+            reports.push(format!("{}/labs.pdf", c.key));
+        }
         let row = serde_json::json!({
-            "key": c.key, "title": c.title, "history": c.history, "exam": c.exam, "findings": c.findings,
-            "diagnosis": c.diagnosis, "topic": c.topic, "region": c.region.label(), "modality": c.modality,
-            "age": c.age, "sex": c.sex, "images": images, "lab_report": labs,
+            "key": c.key, "split": if i % 10 == 0 { "dev" } else { "train" },
+            "title": c.title, "history": c.history, "exam": c.exam, "findings": c.findings,
+            "diagnosis": c.diagnosis, "age": c.age, "sex": c.sex, "region": c.region.label(),
+            "labels": { "location": c.region.label(), "topic": c.topic, "diagnosis": c.diagnosis },
+            "images": images, "lab_reports": reports,
         });
         writeln!(manifest, "{row}")?;
     }
+    manifest.flush()?;
     Ok(n)
 }

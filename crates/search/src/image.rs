@@ -47,18 +47,32 @@ pub fn decode_grey(bytes: &[u8]) -> Result<GrayImage, SearchError> {
     })
 }
 
-/// Crops the edge bands and resizes to the model's input side.
+/// `side × fraction` rounded half-to-even, as the training code (Python's `round`) does.
+fn frac_px(side: u32, fraction: f64) -> u32 {
+    (side as f64 * fraction).round_ties_even().clamp(0.0, side as f64) as u32
+}
+
+/// Blacks out the masks, crops the edge bands and resizes to the model's input side.
 pub fn prepare(grey: &GrayImage, spec: &ImageSpec) -> Result<GrayImage, SearchError> {
     let (w, h) = grey.dimensions();
+    let mut img = grey.clone();
+    for [ml, mt, mr, mb] in &spec.masks {
+        for y in frac_px(h, *mt)..frac_px(h, *mb) {
+            for x in frac_px(w, *ml)..frac_px(w, *mr) {
+                img.put_pixel(x, y, image::Luma([0]));
+            }
+        }
+    }
     let [ct, cb, cl, cr] = spec.crop;
-    let top = (h as f32 * ct).round() as u32;
-    let bottom = h.saturating_sub((h as f32 * cb).round() as u32);
-    let left = (w as f32 * cl).round() as u32;
-    let right = w.saturating_sub((w as f32 * cr).round() as u32);
+    let [mt, mb, ml, mr] = spec.crop_min_px;
+    let top = frac_px(h, ct).max(mt);
+    let bottom = h.saturating_sub(frac_px(h, cb).max(mb));
+    let left = frac_px(w, cl).max(ml);
+    let right = w.saturating_sub(frac_px(w, cr).max(mr));
     if bottom <= top || right <= left {
         return Err(SearchError::Image(format!("image of {w}×{h} pixels is too small")));
     }
-    let cropped = image::imageops::crop_imm(grey, left, top, right - left, bottom - top).to_image();
+    let cropped = image::imageops::crop_imm(&img, left, top, right - left, bottom - top).to_image();
     Ok(image::imageops::resize(&cropped, spec.size, spec.size, image::imageops::FilterType::Triangle))
 }
 
@@ -125,8 +139,8 @@ impl ImageEncoder {
 mod tests {
     use super::*;
 
-    fn spec(crop: [f32; 4]) -> ImageSpec {
-        ImageSpec { size: 8, channels: 1, mean: vec![0.0], std: vec![1.0], crop, input: "image".into() }
+    fn spec(crop: [f64; 4]) -> ImageSpec {
+        ImageSpec { size: 8, channels: 1, mean: vec![0.0], std: vec![1.0], crop, crop_min_px: [0; 4], masks: Vec::new(), input: "image".into() }
     }
 
     #[test]
@@ -145,7 +159,20 @@ mod tests {
         let img = GrayImage::from_fn(40, 40, |_, y| image::Luma([if y < 10 { 255 } else { 0 }]));
         let out = prepare(&img, &spec([0.25, 0.0, 0.0, 0.0])).unwrap();
         assert!(out.pixels().all(|p| p.0[0] == 0));
-        assert!(prepare(&GrayImage::new(1, 1), &spec([0.5, 0.5, 0.0, 0.0])).is_err());
+        assert!(prepare(&GrayImage::new(1, 1), &spec([0.6, 0.6, 0.0, 0.0])).is_err());
+    }
+
+    #[test]
+    fn masks_and_minimum_crops() {
+        // A watermark in the top-right corner and a 30-pixel footer: both gone.
+        let img = GrayImage::from_fn(100, 100, |x, y| image::Luma([if (x >= 60 && y < 20) || y >= 70 { 255 } else { 0 }]));
+        let mut s = spec([0.0, 0.1, 0.0, 0.0]);
+        s.crop_min_px = [0, 30, 0, 0];
+        s.masks = vec![[0.5, 0.0, 1.0, 0.25]];
+        let out = prepare(&img, &s).unwrap();
+        assert!(out.pixels().all(|p| p.0[0] == 0));
+        assert_eq!(frac_px(5, 0.5), 2); // half to even, like Python
+        assert_eq!(frac_px(7, 0.5), 4);
     }
 
     #[test]

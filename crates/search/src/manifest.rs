@@ -33,9 +33,15 @@ pub struct ImageSpec {
     pub mean: Vec<f32>,
     pub std: Vec<f32>,
     /// Fractions of the height/width cut off each edge before resizing (e.g. to remove
-    /// burned-in text or watermarks): top, bottom, left, right.
+    /// burned-in text or watermarks): top, bottom, left, right ...
     #[serde(default)]
-    pub crop: [f32; 4],
+    pub crop: [f64; 4],
+    /// ... but at least this many pixels on each of those edges.
+    #[serde(default)]
+    pub crop_min_px: [u32; 4],
+    /// Boxes blacked out before cropping, as fractions: left, top, right, bottom.
+    #[serde(default)]
+    pub masks: Vec<[f64; 4]>,
     pub input: String,
 }
 
