@@ -99,6 +99,9 @@ fn upload_of(c: &LibraryCase, source: &str) -> std::io::Result<Upload> {
     })
 }
 
+/// Most scans one imported case may carry (web uploads have their own, lower limit).
+pub const MAX_FILES_PER_IMPORTED_CASE: usize = 500;
+
 /// Imports `dir` for `owner`, calling `progress(done, total, &report)` after each row.
 pub async fn import(
     st: &AppState,
@@ -107,6 +110,10 @@ pub async fn import(
     mut progress: impl FnMut(usize, usize, &ImportReport),
 ) -> Result<ImportReport, ImportError> {
     let lib = precedent_library::open(dir)?;
+    // Teaching libraries hold cases with dozens of images; the per-file size limits still apply.
+    let mut st = st.clone();
+    st.limits.max_files = MAX_FILES_PER_IMPORTED_CASE;
+    let st = &st;
     let source = format!("import:{}", lib.name);
     let mut report = ImportReport { library: lib.name.clone(), rows: lib.cases.len() + lib.refused.len(), ..Default::default() };
     report.refused.extend(lib.refused.into_iter().map(RefusedRow::from));
@@ -126,7 +133,7 @@ pub async fn import(
             let upload = match upload_of(c, &source) {
                 Ok(u) => u,
                 Err(e) => {
-                    report.refused.push(RefusedRow { line: 0, key: Some(c.key.clone()), reason: format!("cannot read a file: {e}") });
+                    report.refused.push(RefusedRow { line: c.line, key: Some(c.key.clone()), reason: format!("cannot read a file: {e}") });
                     progress(i + 1, total, &report);
                     continue;
                 }
@@ -134,8 +141,8 @@ pub async fn import(
             match intake::create_case(st, owner, upload, None).await {
                 Ok(_) => report.imported += 1,
                 Err(IntakeError::Store(StoreError::Conflict(_))) => report.already_present += 1,
-                Err(IntakeError::Invalid(m)) => report.refused.push(RefusedRow { line: 0, key: Some(c.key.clone()), reason: m }),
-                Err(IntakeError::Media(m)) => report.refused.push(RefusedRow { line: 0, key: Some(c.key.clone()), reason: m.to_string() }),
+                Err(IntakeError::Invalid(m)) => report.refused.push(RefusedRow { line: c.line, key: Some(c.key.clone()), reason: m }),
+                Err(IntakeError::Media(m)) => report.refused.push(RefusedRow { line: c.line, key: Some(c.key.clone()), reason: m.to_string() }),
                 Err(IntakeError::Store(e)) => return Err(e.into()),
                 Err(IntakeError::Task(t)) => return Err(ImportError::Other(t)),
             }

@@ -8,6 +8,11 @@ async fn synthetic_library_imports_idempotently_with_refusals() {
     let app = spawn_app().await;
     let dir = app.data_dir.join("library");
     precedent::seed::export_synth(&dir, 8, 5).unwrap();
+    // One case with more scans than a web upload may carry (20): libraries may.
+    let mut first = std::fs::read_to_string(dir.join("cases.jsonl")).unwrap();
+    let extra: Vec<String> = (0..24).map(|_| r#"{"file":"synth-5-000000/synth-000000-0.png"}"#.to_string()).collect();
+    first = first.replacen("\"images\":[", &format!("\"images\":[{},", extra.join(",")), 1);
+    std::fs::write(dir.join("cases.jsonl"), first).unwrap();
     // Add rows that must be refused, with reasons.
     let mut jsonl = std::fs::read_to_string(dir.join("cases.jsonl")).unwrap();
     jsonl.push_str("{\"key\":\"bad-1\",\"title\":\"no images\"}\n");
@@ -27,6 +32,7 @@ async fn synthetic_library_imports_idempotently_with_refusals() {
     assert!(reasons.iter().any(|x| x.contains("no images")));
     assert!(reasons.iter().any(|x| x.contains("..")));
     assert!(reasons.iter().any(|x| x.contains("not a JPEG or PNG")));
+    assert!(r.refused.iter().all(|x| x.line > 0), "every refusal names its line");
 
     // Idempotent: a second run imports nothing.
     let again = precedent::import::import(&app.state, &dir, owner, |_, _, _| {}).await.unwrap();
@@ -43,6 +49,11 @@ async fn synthetic_library_imports_idempotently_with_refusals() {
     assert_eq!(title, truth.title);
     assert_eq!(diagnosis.as_deref(), Some(truth.diagnosis));
     assert_eq!(region.as_deref(), Some(truth.region.label()));
+    let scans: i64 = sqlx::query_scalar("SELECT count(*) FROM case_images i JOIN cases c ON c.id = i.case_id WHERE c.external_ref = 'synth-5-000000'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(scans as usize, 24 + truth.images.len());
     let reports: i64 = sqlx::query_scalar("SELECT count(*) FROM lab_reports").fetch_one(&app.pool).await.unwrap();
     assert_eq!(reports, 8);
     app.wait_for_indexing().await;

@@ -28,6 +28,8 @@ pub struct LibraryImage {
 /// One case of a library.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LibraryCase {
+    /// Line of the manifest (1-based; for CSV, counting the header) the case came from.
+    pub line: usize,
     pub key: String,
     pub split: Option<String>,
     pub title: String,
@@ -213,6 +215,7 @@ pub fn read_jsonl(dir: &Path) -> Result<Library, LibraryError> {
             (Ok(images), _) if images.is_empty() => lib.refused.push(refuse("no images (a case needs at least one scan)".into())),
             (Err(e), _) | (_, Err(e)) => lib.refused.push(refuse(e)),
             (Ok(images), Ok(reports)) => lib.cases.push(LibraryCase {
+                line: line_no,
                 key: row.key,
                 split: row.split,
                 title: row.title,
@@ -304,6 +307,7 @@ pub fn read_medpix(dir: &Path) -> Result<Library, LibraryError> {
         let diagnosis = Some(get(6)).filter(|d| !d.is_empty()).or_else(|| Some(title.clone()));
         let (age, sex) = (imgs[0].1, normalise_sex(imgs[0].2.clone()));
         lib.cases.push(LibraryCase {
+            line,
             key,
             split: Some(get(1)).filter(|s| !s.is_empty()),
             title,
