@@ -16,113 +16,124 @@ fn set_status(err: &AppError) {
     }
 }
 
+/// The case logic shared by the server functions below and the JSON API (`/api/v1`): who may
+/// see what, the audit trail, and the mapping to the DTOs both return.
+#[cfg(feature = "ssr")]
+pub mod service {
+    use super::PER_PAGE;
+    use crate::dto::{CaseListView, CaseSummaryView, CaseView, ImageView, ReportText, ReportView, ValidationView};
+    use crate::error::AppError;
+    use crate::ssr::{audit, display_time, AppState};
+    use precedent_accounts::{can_read_case, Actor};
+    use precedent_store::cases::TextStatus;
+
+    /// One page of the cases `actor` may see, newest first.
+    pub async fn list(st: &AppState, actor: Actor, page: u32, ip: Option<String>) -> Result<CaseListView, AppError> {
+        let page = page.clamp(1, 1_000_000);
+        let owner = if actor.role.is_staff() { None } else { Some(actor.id) };
+        let (rows, total) =
+            precedent_store::cases::list(&st.pool, owner, PER_PAGE as i64, ((page - 1) * PER_PAGE) as i64).await?;
+        audit(&st.pool, Some(actor), "case.list", None, ip, "ok").await?;
+        let items = rows
+            .into_iter()
+            .map(|r| CaseSummaryView {
+                id: r.id,
+                title: r.title,
+                status: r.status,
+                diagnosis: r.diagnosis,
+                owner_email: actor.role.is_staff().then_some(r.owner_email),
+                image_count: r.image_count,
+                report_count: r.report_count,
+                thumbnail: r.first_image,
+                created_at: display_time(r.created_at),
+            })
+            .collect();
+        Ok(CaseListView { items, total, page, per_page: PER_PAGE })
+    }
+
+    /// The case, if `actor` may read it. Another patient's case is "not found", so ids cannot be probed.
+    pub async fn get(st: &AppState, actor: Actor, id: i64, ip: Option<String>) -> Result<CaseView, AppError> {
+        let d = match precedent_store::cases::get(&st.pool, precedent_types::CaseId(id)).await? {
+            Some(d) if can_read_case(&actor, d.case.owner) => d,
+            Some(_) => {
+                audit(&st.pool, Some(actor), "case.read", Some(("case", id)), ip, "denied").await?;
+                return Err(AppError::NotFound);
+            }
+            None => return Err(AppError::NotFound),
+        };
+        audit(&st.pool, Some(actor), "case.read", Some(("case", id)), ip, "ok").await?;
+        let indexing = precedent_store::embeddings::is_indexing(&st.pool, d.case.id).await?;
+        let c = d.case;
+        Ok(CaseView {
+            id: c.id,
+            title: c.title,
+            history: c.history,
+            exam: c.exam,
+            findings: c.findings,
+            diagnosis: d.validations.first().map(|v| v.diagnosis.clone()).or(c.diagnosis),
+            status: c.status,
+            age_years: c.age_years,
+            sex: c.sex,
+            body_region: c.body_region,
+            owner_email: actor.role.is_staff().then_some(c.owner_email),
+            created_at: display_time(c.created_at),
+            indexing,
+            images: d
+                .images
+                .into_iter()
+                .map(|i| ImageView {
+                    id: i.id,
+                    filename: i.filename,
+                    mime: i.mime,
+                    width: i.width,
+                    height: i.height,
+                    modality: i.modality,
+                    plane: i.plane,
+                    caption: i.caption,
+                })
+                .collect(),
+            reports: d
+                .reports
+                .into_iter()
+                .map(|r| ReportView {
+                    id: r.id,
+                    filename: r.filename,
+                    byte_size: r.byte_size,
+                    text: match r.text_status {
+                        TextStatus::Extracted => ReportText::Extracted(r.extracted_text),
+                        TextStatus::NoText => ReportText::NoTextLayer,
+                        TextStatus::Failed => ReportText::Failed(r.extract_error.unwrap_or_default()),
+                    },
+                })
+                .collect(),
+            validations: d
+                .validations
+                .into_iter()
+                .map(|v| ValidationView {
+                    author: v.author_email,
+                    action: v.action,
+                    diagnosis: v.diagnosis,
+                    certainty: v.certainty,
+                    notes: v.notes,
+                    at: display_time(v.created_at),
+                })
+                .collect(),
+        })
+    }
+}
+
 /// One page of cases, newest first: a patient's own, or all cases for staff.
 #[server(endpoint = "cases")]
 pub async fn list_cases(page: u32) -> Result<CaseListView, AppError> {
-    use crate::dto::CaseSummaryView;
-    use crate::ssr::{audit, client_ip, display_time, require_actor};
-    let (st, actor, _) = require_actor().await.inspect_err(set_status)?;
-    let page = page.clamp(1, 1_000_000);
-    let owner = if actor.role.is_staff() { None } else { Some(actor.id) };
-    let (rows, total) =
-        precedent_store::cases::list(&st.pool, owner, PER_PAGE as i64, ((page - 1) * PER_PAGE) as i64).await?;
-    audit(&st.pool, Some(actor), "case.list", None, client_ip().await, "ok").await?;
-    let items = rows
-        .into_iter()
-        .map(|r| CaseSummaryView {
-            id: r.id,
-            title: r.title,
-            status: r.status,
-            diagnosis: r.diagnosis,
-            owner_email: actor.role.is_staff().then_some(r.owner_email),
-            image_count: r.image_count,
-            report_count: r.report_count,
-            thumbnail: r.first_image,
-            created_at: display_time(r.created_at),
-        })
-        .collect();
-    Ok(CaseListView { items, total, page, per_page: PER_PAGE })
+    let (st, actor, _) = crate::ssr::require_actor().await.inspect_err(set_status)?;
+    service::list(&st, actor, page, crate::ssr::client_ip().await).await
 }
 
 /// A case with its images, reports and review history, if the caller may read it.
-/// Another patient's case is "not found", so ids cannot be probed.
 #[server(endpoint = "case")]
 pub async fn get_case(id: i64) -> Result<CaseView, AppError> {
-    use crate::dto::{ImageView, ReportView, ValidationView};
-    use crate::ssr::{audit, client_ip, display_time, require_actor};
-    use precedent_store::cases::TextStatus;
-    let (st, actor, _) = require_actor().await.inspect_err(set_status)?;
-    let ip = client_ip().await;
-    let detail = precedent_store::cases::get(&st.pool, precedent_types::CaseId(id)).await?;
-    let d = match detail {
-        Some(d) if precedent_accounts::can_read_case(&actor, d.case.owner) => d,
-        Some(_) => {
-            audit(&st.pool, Some(actor), "case.read", Some(("case", id)), ip, "denied").await?;
-            set_status(&AppError::NotFound);
-            return Err(AppError::NotFound);
-        }
-        None => {
-            set_status(&AppError::NotFound);
-            return Err(AppError::NotFound);
-        }
-    };
-    audit(&st.pool, Some(actor), "case.read", Some(("case", id)), ip, "ok").await?;
-    let indexing = precedent_store::embeddings::is_indexing(&st.pool, d.case.id).await?;
-    let c = d.case;
-    Ok(CaseView {
-        id: c.id,
-        title: c.title,
-        history: c.history,
-        exam: c.exam,
-        findings: c.findings,
-        diagnosis: d.validations.first().map(|v| v.diagnosis.clone()).or(c.diagnosis),
-        status: c.status,
-        age_years: c.age_years,
-        sex: c.sex,
-        body_region: c.body_region,
-        owner_email: actor.role.is_staff().then_some(c.owner_email),
-        created_at: display_time(c.created_at),
-        indexing,
-        images: d
-            .images
-            .into_iter()
-            .map(|i| ImageView {
-                id: i.id,
-                filename: i.filename,
-                width: i.width,
-                height: i.height,
-                modality: i.modality,
-                plane: i.plane,
-                caption: i.caption,
-            })
-            .collect(),
-        reports: d
-            .reports
-            .into_iter()
-            .map(|r| ReportView {
-                id: r.id,
-                filename: r.filename,
-                byte_size: r.byte_size,
-                text: match r.text_status {
-                    TextStatus::Extracted => ReportText::Extracted(r.extracted_text),
-                    TextStatus::NoText => ReportText::NoTextLayer,
-                    TextStatus::Failed => ReportText::Failed(r.extract_error.unwrap_or_default()),
-                },
-            })
-            .collect(),
-        validations: d
-            .validations
-            .into_iter()
-            .map(|v| ValidationView {
-                author: v.author_email,
-                action: v.action,
-                diagnosis: v.diagnosis,
-                certainty: v.certainty,
-                notes: v.notes,
-                at: display_time(v.created_at),
-            })
-            .collect(),
-    })
+    let (st, actor, _) = crate::ssr::require_actor().await.inspect_err(set_status)?;
+    service::get(&st, actor, id, crate::ssr::client_ip().await).await.inspect_err(set_status)
 }
 
 #[component]

@@ -42,6 +42,7 @@ impl CaseListView {
 pub struct ImageView {
     pub id: ImageId,
     pub filename: String,
+    pub mime: String,
     pub width: i32,
     pub height: i32,
     pub modality: Modality,
@@ -49,6 +50,7 @@ pub struct ImageView {
     pub caption: Option<String>,
 }
 
+/// What was read from a lab report: in JSON `{"Extracted": "…"}`, `"NoTextLayer"` or `{"Failed": "…"}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ReportText {
     Extracted(String),

@@ -1,6 +1,7 @@
 //! `/api/v1`: JSON for programs, and the target of the new-case form.
 use crate::http::{encode_query, ip_of, require_actor, wants_json, ApiError};
 use crate::intake::{self, Upload, UploadImage, UploadReport};
+use app::dto::{CaseListView, CaseView};
 use app::error::AppError;
 use app::ssr::AppState;
 use axum::extract::multipart::Field;
@@ -132,64 +133,24 @@ pub struct PageQuery {
     page: Option<u32>,
 }
 
-/// `GET /api/v1/cases?page=N`: the caller's visible cases, newest first.
+/// `GET /api/v1/cases?page=N`: the caller's visible cases, newest first (a `CaseListView`).
 pub async fn list_cases(
     State(st): State<AppState>,
     session: Session,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Query(q): Query<PageQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CaseListView>, ApiError> {
     let actor = require_actor(&st, &session).await?;
-    let page = q.page.unwrap_or(1).clamp(1, 1_000_000);
-    let per = app::cases::PER_PAGE as i64;
-    let owner = if actor.role.is_staff() { None } else { Some(actor.id) };
-    let (rows, total) = precedent_store::cases::list(&st.pool, owner, per, (page as i64 - 1) * per).await?;
-    app::ssr::audit(&st.pool, Some(actor), "case.list", None, ip_of(&ConnectInfo(addr)), "ok").await?;
-    let items: Vec<_> = rows
-        .iter()
-        .map(|c| {
-            serde_json::json!({
-                "id": c.id, "title": c.title, "status": c.status, "diagnosis": c.diagnosis,
-                "images": c.image_count, "reports": c.report_count,
-                "created_at": app::ssr::display_time(c.created_at),
-            })
-        })
-        .collect();
-    Ok(Json(serde_json::json!({ "items": items, "total": total, "page": page, "per_page": per })))
+    Ok(Json(app::cases::service::list(&st, actor, q.page.unwrap_or(1), ip_of(&ConnectInfo(addr))).await?))
 }
 
-/// `GET /api/v1/cases/{id}`: one case with its files' ids, if the caller may read it.
+/// `GET /api/v1/cases/{id}`: one case with its files, if the caller may read it (a `CaseView`).
 pub async fn get_case(
     State(st): State<AppState>,
     session: Session,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<CaseView>, ApiError> {
     let actor = require_actor(&st, &session).await?;
-    let ip = ip_of(&ConnectInfo(addr));
-    let Some(d) = precedent_store::cases::get(&st.pool, CaseId(id)).await? else {
-        return Err(ApiError(AppError::NotFound));
-    };
-    if !precedent_accounts::can_read_case(&actor, d.case.owner) {
-        app::ssr::audit(&st.pool, Some(actor), "case.read", Some(("case", id)), ip, "denied").await?;
-        return Err(ApiError(AppError::NotFound));
-    }
-    app::ssr::audit(&st.pool, Some(actor), "case.read", Some(("case", id)), ip, "ok").await?;
-    let indexing = precedent_store::embeddings::is_indexing(&st.pool, d.case.id).await?;
-    let c = &d.case;
-    Ok(Json(serde_json::json!({
-        "id": c.id, "title": c.title, "history": c.history, "exam": c.exam, "findings": c.findings,
-        "diagnosis": d.validations.first().map(|v| v.diagnosis.clone()).or(c.diagnosis.clone()),
-        "status": c.status, "age_years": c.age_years, "sex": c.sex, "body_region": c.body_region,
-        "created_at": app::ssr::display_time(c.created_at),
-        "indexing": indexing,
-        "images": d.images.iter().map(|i| serde_json::json!({
-            "id": i.id, "filename": i.filename, "mime": i.mime, "width": i.width, "height": i.height,
-            "modality": i.modality, "sha256": i.sha256,
-        })).collect::<Vec<_>>(),
-        "reports": d.reports.iter().map(|r| serde_json::json!({
-            "id": r.id, "filename": r.filename, "sha256": r.sha256, "text_status": r.text_status.as_str(),
-            "extracted_text": r.extracted_text,
-        })).collect::<Vec<_>>(),
-    })))
+    Ok(Json(app::cases::service::get(&st, actor, id, ip_of(&ConnectInfo(addr))).await?))
 }

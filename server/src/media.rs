@@ -63,6 +63,19 @@ fn file_response(mime: &str, bytes: Vec<u8>, disposition: Option<String>) -> Res
     res
 }
 
+/// An image's original or thumbnail, after the same authorisation.
+async fn image_file(st: &AppState, session: &Session, addr: SocketAddr, id: i64, thumbnail: bool) -> Result<Response, ApiError> {
+    let img = precedent_store::cases::get_image(&st.pool, ImageId(id)).await?;
+    let action = if thumbnail { "image.thumb" } else { "image.read" };
+    authorise(st, session, addr, img.as_ref().map(|i| i.owner), action, "image", id).await?;
+    let img = img.ok_or(ApiError(AppError::NotFound))?;
+    if thumbnail {
+        Ok(file_response("image/jpeg", read_blob(st, img.thumb_sha256).await?, None))
+    } else {
+        Ok(file_response(&img.mime, read_blob(st, img.sha256).await?, None))
+    }
+}
+
 /// `GET /media/images/{id}`: the original scan.
 pub async fn image(
     State(st): State<AppState>,
@@ -70,11 +83,7 @@ pub async fn image(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let img = precedent_store::cases::get_image(&st.pool, ImageId(id)).await?;
-    authorise(&st, &session, addr, img.as_ref().map(|i| i.owner), "image.read", "image", id).await?;
-    let img = img.ok_or(ApiError(AppError::NotFound))?;
-    let bytes = read_blob(&st, img.sha256).await?;
-    Ok(file_response(&img.mime, bytes, None))
+    image_file(&st, &session, addr, id, false).await
 }
 
 /// `GET /media/images/{id}/thumb`: a JPEG thumbnail.
@@ -84,11 +93,7 @@ pub async fn thumb(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let img = precedent_store::cases::get_image(&st.pool, ImageId(id)).await?;
-    authorise(&st, &session, addr, img.as_ref().map(|i| i.owner), "image.thumb", "image", id).await?;
-    let img = img.ok_or(ApiError(AppError::NotFound))?;
-    let bytes = read_blob(&st, img.thumb_sha256).await?;
-    Ok(file_response("image/jpeg", bytes, None))
+    image_file(&st, &session, addr, id, true).await
 }
 
 /// `GET /media/reports/{id}`: the original PDF.

@@ -15,8 +15,7 @@ async fn patient_creates_a_case_and_sees_it_with_its_files() {
     assert_eq!(case["title"], "Cough and fever");
     assert_eq!(case["images"][0]["mime"], "image/png");
     assert_eq!(case["images"][0]["modality"], "xray");
-    assert_eq!(case["reports"][0]["text_status"], "extracted");
-    assert!(case["reports"][0]["extracted_text"].as_str().unwrap().contains("Haemoglobin"));
+    assert!(case["reports"][0]["text"]["Extracted"].as_str().unwrap().contains("Haemoglobin"));
 
     // The page renders on the server with the text, the thumbnail and the extracted lab text.
     let page = alice.get(app.url(&format!("/cases/{id}"))).send().await.unwrap();

@@ -7,21 +7,24 @@ fn eval_json_contract_on_a_synthetic_library() {
     let dir = std::env::temp_dir().join(format!("precedent-eval-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     precedent::seed::export_synth(&dir.join("lib"), 60, 11).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_precedent"))
-        .args(["eval", "--library"])
-        .arg(dir.join("lib"))
-        .args(["--query-split", "dev", "--json", "--cache"])
-        .arg(dir.join("cache"))
-        .env("PRECEDENT_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
-        .output()
-        .expect("run precedent eval");
+    let eval = || {
+        Command::new(env!("CARGO_BIN_EXE_precedent"))
+            .args(["eval", "--library"])
+            .arg(dir.join("lib"))
+            .args(["--query-split", "dev", "--json", "--cache"])
+            .arg(dir.join("cache"))
+            .env("PRECEDENT_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
+            .output()
+            .expect("run precedent eval")
+    };
+    let out = eval();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let last = stdout.lines().last().unwrap();
     let v: serde_json::Value = serde_json::from_str(last).unwrap();
     assert_eq!(v["queries"], 6);
     assert_eq!(v["library"], 60);
-    for method in ["text", "fused", "tfidf"] {
+    for method in ["text", "image", "fused", "tfidf"] {
         for label in ["location", "topic"] {
             for metric in ["p10", "mrr10", "map10"] {
                 let x = v[method][label][metric].as_f64().unwrap_or(-1.0);
@@ -33,14 +36,7 @@ fn eval_json_contract_on_a_synthetic_library() {
     assert!(v["text"]["location"]["p10"].as_f64().unwrap() > 0.6, "{last}");
     assert!(stdout.contains("method   label"));
     // A second run reads the vector cache and gives the same numbers.
-    let again = Command::new(env!("CARGO_BIN_EXE_precedent"))
-        .args(["eval", "--library"])
-        .arg(dir.join("lib"))
-        .args(["--query-split", "dev", "--json", "--cache"])
-        .arg(dir.join("cache"))
-        .env("PRECEDENT_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
-        .output()
-        .unwrap();
+    let again = eval();
     assert_eq!(String::from_utf8_lossy(&again.stdout).lines().last().unwrap(), last);
     let _ = std::fs::remove_dir_all(&dir);
 }
