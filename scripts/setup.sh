@@ -20,7 +20,6 @@ if [ -z "${DATABASE_URL:-}" ] || [ "$mode" = test ]; then
   fi
 fi
 if [ "$mode" = test ] && [ ! -x /usr/bin/chromium ]; then apt_needed+=(chromium); fi
-command -v pkg-config >/dev/null 2>&1 || apt_needed+=(pkg-config)
 if [ ${#apt_needed[@]} -gt 0 ]; then
   say "installing Debian packages: ${apt_needed[*]}"
   sudo_ apt-get update -qq

@@ -36,6 +36,7 @@ CROP_MIN_PX = (0, 30, 0, 0)  # ... but at least this many pixels (the footer has
 MASKS = [(0.2, 0.0, 1.0, 0.25)]  # left, top, right, bottom fractions blacked out before cropping
 MEAN, STD = 0.20, 0.25
 DIM = 128
+CUTOUT = False
 
 
 def preprocess(im: Image.Image, size: int) -> np.ndarray:
@@ -124,6 +125,14 @@ def augment(x):
     y = y.clamp(0, 1) ** gamma
     y = y * torch.empty(n, 1, 1, 1).uniform_(0.8, 1.2) + torch.empty(n, 1, 1, 1).uniform_(-0.08, 0.08)
     y = y + torch.randn_like(y) * 0.02
+    if CUTOUT:
+        # Random erasing: one box of 10-30 % of the side per image, half of the images.
+        for i in range(n):
+            if random.random() < 0.5:
+                h = random.randint(SIZE // 10, SIZE * 3 // 10)
+                w = random.randint(SIZE // 10, SIZE * 3 // 10)
+                y0, x0 = random.randint(0, SIZE - h), random.randint(0, SIZE - w)
+                y[i, :, y0 : y0 + h, x0 : x0 + w] = 0
     return y
 
 
@@ -185,7 +194,11 @@ def main():
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cutout", action="store_true", help="random erasing augmentation")
+    ap.add_argument("--out", type=Path, default=OUT, help="where the .onnx and the report are written")
     args = ap.parse_args()
+    global CUTOUT
+    CUTOUT = args.cutout
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -253,8 +266,8 @@ def main():
     blanked[:, :e, :] = 0
     blanked[:, -e:, :] = 0
     border = case_eval(embed(model, blanked), meta, cases)
-    torch.save(model.state_dict(), OUT / "encoder.pt")
-    onnx_path = OUT / "medpix-cnn.onnx"
+    args.out.mkdir(parents=True, exist_ok=True)
+    onnx_path = args.out / "medpix-cnn.onnx"
     torch.onnx.export(
         model,
         torch.zeros(1, 1, SIZE, SIZE),
@@ -266,6 +279,7 @@ def main():
         dynamo=False,
     )
     report = {
+        "cutout": CUTOUT,
         "train_images": len(train),
         "epochs": args.epochs,
         "selected_dev_loc_p10": round(best, 4),
@@ -274,7 +288,7 @@ def main():
         "history": history,
         "minutes": round((time.time() - t0) / 60, 1),
     }
-    json.dump(report, open(OUT / "training-report.json", "w"), indent=1)
+    json.dump(report, open(args.out / "training-report.json", "w"), indent=1)
     print(json.dumps({k: v for k, v in report.items() if k != "history"}))
 
 
