@@ -4,7 +4,6 @@ use crate::manifest::{EncoderSpec, ImageSpec, Manifest, Modality};
 use crate::{runtime, SearchError};
 use image::{GrayImage, ImageReader, Limits};
 use ndarray::Array4;
-use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::Tensor;
 use std::io::Cursor;
@@ -78,23 +77,12 @@ pub fn prepare(grey: &GrayImage, spec: &ImageSpec) -> Result<GrayImage, SearchEr
 
 impl ImageEncoder {
     pub fn load(manifest: &Manifest, name: &str, threads: usize) -> Result<Self, SearchError> {
-        let spec = manifest.encoder(name).cloned().ok_or_else(|| SearchError::Manifest {
-            path: manifest.dir.display().to_string(),
-            reason: format!("no encoder named {name}"),
-        })?;
-        let image = match (spec.modality, spec.image.clone()) {
-            (Modality::Image, Some(i)) => i,
-            _ => {
-                return Err(SearchError::Manifest { path: manifest.dir.display().to_string(), reason: format!("{name} is not an image encoder") })
-            }
-        };
+        let spec = manifest.encoder_of(name, Modality::Image)?;
+        let image = spec.image.clone().ok_or(SearchError::EmptyInput("image spec"))?;
         if image.channels != 1 && image.channels != 3 {
             return Err(SearchError::Manifest { path: manifest.dir.display().to_string(), reason: "channels must be 1 or 3".into() });
         }
-        let session = Session::builder(runtime::environment()?)?
-            .with_optimization_level(GraphOptimizationLevel::Level3)?
-            .with_intra_threads(threads.max(1))?
-            .commit_from_file(manifest.path_of(&spec.file))?;
+        let session = runtime::session(&manifest.path_of(&spec.file), threads)?;
         Ok(Self { spec, image, session: Mutex::new(session) })
     }
 

@@ -128,6 +128,16 @@ impl Manifest {
         self.encoders.iter().find(|e| e.name == name)
     }
 
+    /// The encoder `name`, which must be of `modality`.
+    pub fn encoder_of(&self, name: &str, modality: Modality) -> Result<EncoderSpec, SearchError> {
+        let err = |reason: String| SearchError::Manifest { path: self.dir.display().to_string(), reason };
+        let spec = self.encoder(name).cloned().ok_or_else(|| err(format!("no encoder named {name}")))?;
+        if spec.modality != modality {
+            return Err(err(format!("{name} is not a {modality:?} encoder").to_lowercase()));
+        }
+        Ok(spec)
+    }
+
     pub fn path_of(&self, relative: &str) -> PathBuf {
         self.dir.join(relative)
     }

@@ -55,3 +55,11 @@ pub fn environment() -> Result<&'static ort::environment::Environment, SearchErr
         Err(msg) => Err(SearchError::Ort(msg.clone())),
     }
 }
+
+/// An inference session for `model` with `threads` intra-op threads, in the process environment.
+pub fn session(model: &std::path::Path, threads: usize) -> Result<ort::session::Session, SearchError> {
+    Ok(ort::session::Session::builder(environment()?)?
+        .with_optimization_level(ort::session::builder::GraphOptimizationLevel::Level3)?
+        .with_intra_threads(threads.max(1))?
+        .commit_from_file(model)?)
+}

@@ -2,7 +2,6 @@
 use crate::manifest::{EncoderSpec, Manifest, Modality};
 use crate::{runtime, SearchError};
 use ndarray::Array2;
-use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::Tensor;
 use std::sync::Mutex;
@@ -18,13 +17,7 @@ pub struct TextEncoder {
 impl TextEncoder {
     /// Loads the encoder `name` from `manifest` with `threads` intra-op threads.
     pub fn load(manifest: &Manifest, name: &str, threads: usize) -> Result<Self, SearchError> {
-        let spec = manifest.encoder(name).cloned().ok_or_else(|| SearchError::Manifest {
-            path: manifest.dir.display().to_string(),
-            reason: format!("no encoder named {name}"),
-        })?;
-        if spec.modality != Modality::Text {
-            return Err(SearchError::Manifest { path: manifest.dir.display().to_string(), reason: format!("{name} is not a text encoder") });
-        }
+        let spec = manifest.encoder_of(name, Modality::Text)?;
         let text = spec.text.clone().ok_or(SearchError::EmptyInput("text spec"))?;
         let mut tokenizer = Tokenizer::from_file(manifest.path_of(&text.tokenizer)).map_err(|e| SearchError::Tokenizer(e.to_string()))?;
         tokenizer
@@ -32,11 +25,7 @@ impl TextEncoder {
             .map_err(|e| SearchError::Tokenizer(e.to_string()))?;
         let pad = tokenizer.get_padding().cloned().unwrap_or_default();
         tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..pad }));
-        let env = runtime::environment()?;
-        let session = Session::builder(env)?
-            .with_optimization_level(GraphOptimizationLevel::Level3)?
-            .with_intra_threads(threads.max(1))?
-            .commit_from_file(manifest.path_of(&spec.file))?;
+        let session = runtime::session(&manifest.path_of(&spec.file), threads)?;
         Ok(Self { spec, tokenizer, session: Mutex::new(session) })
     }
 
