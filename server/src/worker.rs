@@ -124,7 +124,13 @@ pub async fn process(pool: &PgPool, blobs: &BlobStore, enc: &Arc<Encoders>, job:
         if let Some(ie) = &enc.image {
             for (id, sha) in images {
                 let bytes = blobs.get(&sha).map_err(|e| WorkerError::Blob(e.to_string()))?;
-                out.push(ImageVector { image: id, model: ie.spec().model_id(), vector: ie.encode_bytes(&bytes)? });
+                match ie.encode_bytes(&bytes) {
+                    Ok(vector) => out.push(ImageVector { image: id, model: ie.spec().model_id(), vector }),
+                    // An image the encoder cannot use (e.g. too small once cropped) will never
+                    // succeed: it gets no vector, and the rest of the case is still indexed.
+                    Err(SearchError::Image(reason)) => tracing::warn!(image = %id, %reason, "image not embedded"),
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
         Ok((texts, out))

@@ -80,3 +80,26 @@ async fn failed_jobs_are_retried_then_given_up() {
         .unwrap();
     assert_eq!((state.as_str(), err.as_str()), ("failed", "boom again"));
 }
+
+#[tokio::test]
+async fn an_unusable_image_does_not_block_the_rest_of_the_case() {
+    let app = spawn_app().await;
+    let c = app.patient("dee@example.org").await;
+    // A valid 8x8 PNG: accepted at upload, but nothing is left of it after the encoder's crop.
+    let mut tiny = Vec::new();
+    image::DynamicImage::ImageLuma8(image::GrayImage::new(8, 8))
+        .write_to(&mut std::io::Cursor::new(&mut tiny), image::ImageFormat::Png)
+        .unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("title", "Tiny scan")
+        .text("history", "Headache for a week.")
+        .part("images", common::file_part("tiny.png", tiny, "image/png"));
+    let id = case_id(app.create_case(&c, form).await).await;
+    app.wait_for_indexing().await;
+    let states = embeddings::counts(&app.pool).await.unwrap();
+    assert_eq!(states, vec![("done".to_string(), 1)]);
+    let texts: i64 = sqlx::query_scalar("SELECT count(*) FROM text_vectors WHERE case_id = $1").bind(id).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(texts, 2);
+    let images: i64 = sqlx::query_scalar("SELECT count(*) FROM image_vectors WHERE case_id = $1").bind(id).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(images, 0);
+}
