@@ -159,24 +159,21 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             out
         }
         Command::Demo { cases, seed } => {
-            let (url, managed) = precedent::resolve_database(&cfg).await?;
-            let (pool, _) = precedent::open_database(&url, 4).await?;
-            let options = precedent::leptos_options(&cfg.site_root, cfg.addr);
-            let st = precedent::state(pool, &cfg.data_dir, options, cfg.max_upload_mb)?;
+            let (st, managed) = open_state(&cfg).await?;
             let started = std::time::Instant::now();
-            let n = seed::seed_cases(&st, cases, seed).await.map_err(|e| ServerError::Other(e.to_string()))?;
-            println!("added {n} synthetic case(s) in {:.1}s", started.elapsed().as_secs_f64());
-            print_demo_accounts();
+            let out = seed::seed_cases(&st, cases, seed).await.map_err(other);
+            if let Ok(n) = &out {
+                println!("added {n} synthetic case(s) in {:.1}s", started.elapsed().as_secs_f64());
+                print_demo_accounts();
+            }
+            st.pool.close().await;
             stop_managed(managed).await;
-            Ok(())
+            out.map(|_| ())
         }
         Command::Import { dir, owner, json } => {
-            let (url, managed) = precedent::resolve_database(&cfg).await?;
-            let (pool, _) = precedent::open_database(&url, 4).await?;
-            let options = precedent::leptos_options(&cfg.site_root, cfg.addr);
-            let st = precedent::state(pool.clone(), &cfg.data_dir, options, cfg.max_upload_mb)?;
+            let (st, managed) = open_state(&cfg).await?;
             let out = import_command(&st, &dir, owner, json).await;
-            pool.close().await;
+            st.pool.close().await;
             stop_managed(managed).await;
             out
         }
@@ -236,6 +233,15 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             Ok(())
         }
     }
+}
+
+/// The database (started if it is the managed one) and the application state, for commands
+/// that work on cases outside `serve`.
+async fn open_state(cfg: &Config) -> Result<(app::ssr::AppState, Option<pg::ManagedPg>), ServerError> {
+    let (url, managed) = precedent::resolve_database(cfg).await?;
+    let (pool, _) = precedent::open_database(&url, 4).await?;
+    let options = precedent::leptos_options(&cfg.site_root, cfg.addr);
+    Ok((precedent::state(pool, &cfg.data_dir, options, cfg.max_upload_mb)?, managed))
 }
 
 fn other(e: impl std::fmt::Display) -> ServerError {
