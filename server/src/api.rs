@@ -114,7 +114,7 @@ pub async fn create_case(
             return Err(ApiError(AppError::Forbidden));
         }
         let upload = read_upload(&st, mp).await?;
-        let id = intake::create_case(&st, actor, upload, ip_of(&ConnectInfo(addr))).await?;
+        let id = intake::create_case(&st, actor, upload, ip_of(addr)).await?;
         tracing::info!(case = %id, "case created");
         Ok::<CaseId, ApiError>(id)
     }
@@ -141,7 +141,7 @@ pub async fn list_cases(
     Query(q): Query<PageQuery>,
 ) -> Result<Json<CaseListView>, ApiError> {
     let actor = require_actor(&st, &session).await?;
-    Ok(Json(app::cases::service::list(&st, actor, q.page.unwrap_or(1), ip_of(&ConnectInfo(addr))).await?))
+    Ok(Json(app::cases::service::list(&st, actor, q.page.unwrap_or(1), ip_of(addr)).await?))
 }
 
 /// `GET /api/v1/cases/{id}`: one case with its files, if the caller may read it (a `CaseView`).
@@ -152,5 +152,5 @@ pub async fn get_case(
     Path(id): Path<i64>,
 ) -> Result<Json<CaseView>, ApiError> {
     let actor = require_actor(&st, &session).await?;
-    Ok(Json(app::cases::service::get(&st, actor, id, ip_of(&ConnectInfo(addr))).await?))
+    Ok(Json(app::cases::service::get(&st, actor, id, ip_of(addr)).await?))
 }

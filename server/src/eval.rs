@@ -135,10 +135,6 @@ pub fn evaluate(
     }
     let tfidf = TfIdf::fit(&cases.iter().map(|c| c.full_text()).collect::<Vec<_>>());
     let docs: Vec<_> = cases.iter().map(|c| tfidf.transform(&c.full_text())).collect();
-    let mut methods = vec!["text", "fused", "tfidf"];
-    if enc.image.is_some() {
-        methods.push("image");
-    }
     let mut acc: BTreeMap<(&str, &str), MetricsAcc> = BTreeMap::new();
     for &q in &queries {
         let qv = &vecs[q];
@@ -161,7 +157,7 @@ pub fn evaluate(
         let qt = tfidf.transform(&cases[q].presenting_text());
         let tf: Vec<Option<f32>> = (0..n).map(|j| (j != q).then(|| TfIdf::dot(&qt, &docs[j]))).collect();
         for (name, scores) in [("text", &text), ("image", &image), ("fused", &fused), ("tfidf", &tf)] {
-            if !methods.contains(&name) {
+            if name == "image" && enc.image.is_none() {
                 continue;
             }
             let flat: Vec<f32> = scores.iter().map(|s| s.unwrap_or(f32::NEG_INFINITY)).collect();

@@ -77,8 +77,8 @@ pub fn encode_query(s: &str) -> String {
 }
 
 /// The client's address as recorded in the audit log.
-pub fn ip_of(ci: &axum::extract::ConnectInfo<std::net::SocketAddr>) -> Option<String> {
-    Some(ci.0.ip().to_string())
+pub fn ip_of(addr: std::net::SocketAddr) -> Option<String> {
+    Some(addr.ip().to_string())
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ async fn authorise(
     id: i64,
 ) -> Result<(), ApiError> {
     let actor = require_actor(st, session).await?;
-    let ip = ip_of(&ConnectInfo(addr));
+    let ip = ip_of(addr);
     match owner {
         Some(o) if can_read_case(&actor, o) => {
             app::ssr::audit(&st.pool, Some(actor), action, Some((kind, id)), ip, "ok").await?;
