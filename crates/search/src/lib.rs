@@ -1,8 +1,10 @@
 //! Precedent's search core, testable without Postgres or a browser: the ONNX Runtime environment,
 //! the model manifest (`models/models.toml`) and the encoders that turn text and images into
 //! L2-normalised vectors.
+pub mod engine;
 pub mod eval;
 pub mod image;
+pub mod index;
 pub mod manifest;
 pub mod runtime;
 pub mod text;

@@ -1,0 +1,624 @@
+//! The similarity engine: one [`VectorIndex`] per modality plus what filters need to know about
+//! each case, and the fusion of per-modality scores into one ranking.
+//!
+//! A query gathers candidates from each modality's ANN search (several times `k`, filters
+//! applied during the graph walk, or an exact scan when the allowed set is small), re-scores the
+//! union exactly (images aggregated per case by the best-matching pair), calibrates each modality
+//! (its cosines live on their own scale) and sums them with the user's weights, renormalised over
+//! the modalities present on both sides.
+use crate::index::{IndexError, IndexParams, IndexStats, Item, VectorIndex};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::RwLock;
+
+/// The modalities the engine fuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Text,
+    Image,
+}
+
+/// Imaging modalities present in a case, as bits (for filters).
+pub mod imaging {
+    pub const XRAY: u8 = 1;
+    pub const CT: u8 = 2;
+    pub const MR: u8 = 4;
+    pub const OTHER: u8 = 8;
+}
+
+/// What filters need to know about a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct CaseMeta {
+    /// A doctor has validated or corrected its diagnosis.
+    pub validated: bool,
+    /// [`imaging`] bits of its images.
+    pub imaging: u8,
+    /// Lower-case body region, if recorded.
+    pub body_region: Option<String>,
+    /// Creation date, days since 1970-01-01.
+    pub created_day: i32,
+}
+
+/// Restrictions on which cases may be returned.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Filter {
+    pub validated_only: bool,
+    /// Any of these [`imaging`] bits (0: no restriction).
+    pub imaging: u8,
+    pub body_region: Option<String>,
+    pub from_day: Option<i32>,
+    pub to_day: Option<i32>,
+}
+
+impl Filter {
+    pub fn is_empty(&self) -> bool {
+        *self == Filter::default()
+    }
+
+    pub fn allows(&self, m: &CaseMeta) -> bool {
+        (!self.validated_only || m.validated)
+            && (self.imaging == 0 || m.imaging & self.imaging != 0)
+            && self.body_region.as_deref().is_none_or(|r| m.body_region.as_deref().is_some_and(|b| b.eq_ignore_ascii_case(r.trim())))
+            && self.from_day.is_none_or(|d| m.created_day >= d)
+            && self.to_day.is_none_or(|d| m.created_day <= d)
+    }
+}
+
+/// How per-modality cosines are put on one scale before weighting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Calibration {
+    /// z-score against this query's score distribution over a fixed sample of the library.
+    #[default]
+    ZScore,
+    /// Reciprocal-rank fusion over the candidates (k = 60).
+    Rrf,
+    /// Raw cosines (only for comparison: different encoders have different scales).
+    Raw,
+}
+
+/// A query: its text vector and image vectors (with the image ids when they are stored images).
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub text: Option<Vec<f32>>,
+    pub images: Vec<(Option<i64>, Vec<f32>)>,
+    /// Cases never returned (the query case itself).
+    pub exclude: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Weights {
+    pub text: f32,
+    pub image: f32,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Self { text: 0.5, image: 0.5 }
+    }
+}
+
+impl Weights {
+    fn of(&self, c: Channel) -> f32 {
+        let w = match c {
+            Channel::Text => self.text,
+            Channel::Image => self.image,
+        };
+        if w.is_finite() { w.max(0.0) } else { 0.0 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SearchOptions {
+    pub k: usize,
+    pub weights: Weights,
+    pub calibration: Calibration,
+    /// Candidates taken from each modality's index: `k × candidate_factor`.
+    pub candidate_factor: usize,
+    /// hnsw search breadth (raised to the number of candidates).
+    pub ef: usize,
+    /// Allowed sets at most this large are scanned exactly instead of walked.
+    pub exact_below: usize,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        Self { k: 10, weights: Weights::default(), calibration: Calibration::ZScore, candidate_factor: 5, ef: 64, exact_below: 1000 }
+    }
+}
+
+/// One modality's contribution to a hit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ChannelScore {
+    pub channel: Channel,
+    /// Exact cosine similarity (for images: of the best-matching pair).
+    pub cosine: f32,
+    /// The calibrated score that was weighted.
+    pub calibrated: f32,
+    /// The weight it got after renormalisation over the modalities present.
+    pub weight: f32,
+    /// For images: which query image (when stored) matched which image of the hit.
+    pub query_item: Option<i64>,
+    pub hit_item: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    pub case: i64,
+    /// The fused calibrated score the ranking is by.
+    pub fused: f32,
+    /// Weighted mean of the modalities' cosines (same weights), as shown to users.
+    pub cosine: f32,
+    pub channels: Vec<ChannelScore>,
+}
+
+/// Model versions and counts, persisted beside the index files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub format: u32,
+    pub text_model: String,
+    pub image_model: Option<String>,
+    pub text_dim: usize,
+    pub image_dim: usize,
+    pub params: IndexParams,
+    /// The last change from the database's change log applied to this index.
+    pub last_change: i64,
+    pub text_vectors: usize,
+    pub image_vectors: usize,
+    pub cases: usize,
+    /// Unix seconds.
+    pub built_at: i64,
+}
+
+pub const HEADER_FORMAT: u32 = 1;
+
+/// Everything the engine holds for one case.
+#[derive(Debug, Clone, Default)]
+pub struct CaseVectors {
+    pub meta: CaseMeta,
+    pub text: Option<Vec<f32>>,
+    /// (image id, vector)
+    pub images: Vec<(i64, Vec<f32>)>,
+}
+
+pub struct Engine {
+    pub text_model: String,
+    pub image_model: Option<String>,
+    text: VectorIndex,
+    image: VectorIndex,
+    meta: RwLock<HashMap<i64, CaseMeta>>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct EngineStats {
+    pub cases: usize,
+    pub text: IndexStats,
+    pub image: IndexStats,
+}
+
+const CALIBRATION_SAMPLE: usize = 256;
+
+impl Engine {
+    /// Builds the indexes from every case's vectors.
+    pub fn build(
+        text_model: String,
+        image_model: Option<String>,
+        dims: (usize, usize),
+        params: IndexParams,
+        cases: Vec<(i64, CaseVectors)>,
+    ) -> Result<Self, IndexError> {
+        let mut texts = Vec::new();
+        let mut images = Vec::new();
+        let mut meta = HashMap::with_capacity(cases.len());
+        for (id, c) in cases {
+            if let Some(t) = c.text {
+                texts.push((Item { key: id, case: id }, t));
+            }
+            for (image, v) in c.images {
+                images.push((Item { key: image, case: id }, v));
+            }
+            meta.insert(id, c.meta);
+        }
+        Ok(Self {
+            text_model,
+            image_model,
+            text: VectorIndex::build(dims.0, params, texts)?,
+            image: VectorIndex::build(dims.1, params, images)?,
+            meta: RwLock::new(meta),
+        })
+    }
+
+    fn index(&self, c: Channel) -> &VectorIndex {
+        match c {
+            Channel::Text => &self.text,
+            Channel::Image => &self.image,
+        }
+    }
+
+    pub fn stats(&self) -> EngineStats {
+        EngineStats { cases: self.meta.read().unwrap_or_else(|e| e.into_inner()).len(), text: self.text.stats(), image: self.image.stats() }
+    }
+
+    pub fn dims(&self) -> (usize, usize) {
+        (self.text.dim(), self.image.dim())
+    }
+
+    /// Replaces everything held for `case` (vectors and filter data): new or changed vectors
+    /// enter the live graphs, vanished ones are marked dead.
+    pub fn put_case(&self, case: i64, c: CaseVectors) -> Result<(), IndexError> {
+        match &c.text {
+            Some(t) => self.text.upsert(Item { key: case, case }, t)?,
+            None => {
+                self.text.remove_case(case);
+            }
+        }
+        let keep: HashSet<i64> = c.images.iter().map(|(id, _)| *id).collect();
+        for (item, _) in self.image.live_items_of(case) {
+            if !keep.contains(&item.key) {
+                self.image.remove(item.key);
+            }
+        }
+        for (id, v) in &c.images {
+            self.image.upsert(Item { key: *id, case }, v)?;
+        }
+        self.meta.write().unwrap_or_else(|e| e.into_inner()).insert(case, c.meta);
+        Ok(())
+    }
+
+    /// Forgets `case` entirely.
+    pub fn remove_case(&self, case: i64) {
+        self.text.remove_case(case);
+        self.image.remove_case(case);
+        self.meta.write().unwrap_or_else(|e| e.into_inner()).remove(&case);
+    }
+
+    /// What the engine holds for `case` (for consistency checks).
+    pub fn case(&self, case: i64) -> Option<CaseVectors> {
+        let meta = self.meta.read().unwrap_or_else(|e| e.into_inner()).get(&case).cloned()?;
+        let text = self.text.live_items_of(case).into_iter().next().map(|(_, v)| v);
+        let mut images: Vec<(i64, Vec<f32>)> = self.image.live_items_of(case).into_iter().map(|(i, v)| (i.key, v)).collect();
+        images.sort_by_key(|(id, _)| *id);
+        Some(CaseVectors { meta, text, images })
+    }
+
+    /// Every case id the engine knows.
+    pub fn case_ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.meta.read().unwrap_or_else(|e| e.into_inner()).keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The stored vectors of a case, as a query (its text and images; the case excluded).
+    pub fn query_for_case(&self, case: i64) -> Option<Query> {
+        let c = self.case(case)?;
+        Some(Query { text: c.text, images: c.images.into_iter().map(|(id, v)| (Some(id), v)).collect(), exclude: vec![case] })
+    }
+
+    /// The `k` most similar cases to `q` that pass `filter`.
+    pub fn search(&self, q: &Query, filter: &Filter, opt: &SearchOptions) -> Vec<Hit> {
+        let meta = self.meta.read().unwrap_or_else(|e| e.into_inner());
+        let exclude: HashSet<i64> = q.exclude.iter().copied().collect();
+        let allow = |case: i64| !exclude.contains(&case) && meta.get(&case).is_some_and(|m| filter.allows(m));
+        // Restrictive filters: scan the allowed cases exactly (recall stays 1).
+        let allowed_list: Option<Vec<i64>> = if filter.is_empty() {
+            None
+        } else {
+            let list: Vec<i64> = meta.iter().filter(|(id, m)| !exclude.contains(id) && filter.allows(m)).map(|(id, _)| *id).collect();
+            (list.len() <= opt.exact_below).then_some(list)
+        };
+        let n_cand = opt.k.max(1) * opt.candidate_factor.max(1);
+        let ef = opt.ef.max(n_cand);
+        let mut candidates: Vec<i64> = Vec::new();
+        let mut seen = HashSet::new();
+        let mut gather = |index: &VectorIndex, v: &[f32]| {
+            let hits = match &allowed_list {
+                Some(list) => index.exact(v, n_cand, Some(list)),
+                None => index.search(v, n_cand, ef, &allow),
+            };
+            for h in hits {
+                if seen.insert(h.item.case) {
+                    candidates.push(h.item.case);
+                }
+            }
+        };
+        let use_text = opt.weights.of(Channel::Text) > 0.0 && q.text.as_ref().is_some_and(|t| t.len() == self.text.dim());
+        let query_images: Vec<&(Option<i64>, Vec<f32>)> = q.images.iter().filter(|(_, v)| v.len() == self.image.dim()).collect();
+        let use_image = opt.weights.of(Channel::Image) > 0.0 && !query_images.is_empty();
+        if use_text {
+            gather(&self.text, q.text.as_deref().unwrap_or_default());
+        }
+        if use_image {
+            for (_, v) in &query_images {
+                gather(&self.image, v);
+            }
+        }
+        drop(gather);
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        // Exact re-scoring of the union.
+        let text_score = |case: i64| -> Option<(f32, Option<i64>, Option<i64>)> {
+            let t = q.text.as_deref()?;
+            self.text.score_case(t, case).first().map(|h| (h.cosine, None, None))
+        };
+        let image_score = |case: i64| -> Option<(f32, Option<i64>, Option<i64>)> {
+            let mut best: Option<(f32, Option<i64>, Option<i64>)> = None;
+            for (qid, v) in &query_images {
+                if let Some(h) = self.image.score_case(v, case).first() {
+                    if best.is_none_or(|b| h.cosine > b.0) {
+                        best = Some((h.cosine, *qid, Some(h.item.key)));
+                    }
+                }
+            }
+            best
+        };
+        let mut channels: Vec<(Channel, Vec<Option<(f32, Option<i64>, Option<i64>)>>)> = Vec::new();
+        if use_text {
+            channels.push((Channel::Text, candidates.iter().map(|c| text_score(*c)).collect()));
+        }
+        if use_image {
+            channels.push((Channel::Image, candidates.iter().map(|c| image_score(*c)).collect()));
+        }
+        // Calibration.
+        let calibrated: Vec<Vec<Option<f32>>> = channels
+            .iter()
+            .map(|(ch, scores)| {
+                let raw: Vec<Option<f32>> = scores.iter().map(|s| s.map(|s| s.0)).collect();
+                match opt.calibration {
+                    Calibration::Raw => raw,
+                    Calibration::Rrf => rrf(&raw),
+                    Calibration::ZScore => {
+                        let sample = self.index(*ch).sample_cases(CALIBRATION_SAMPLE);
+                        let dist: Vec<f32> = sample
+                            .iter()
+                            .filter_map(|c| match ch {
+                                Channel::Text => text_score(*c),
+                                Channel::Image => image_score(*c),
+                            })
+                            .map(|s| s.0)
+                            .collect();
+                        zscore(&raw, &dist)
+                    }
+                }
+            })
+            .collect();
+        let mut hits: Vec<Hit> = candidates
+            .iter()
+            .enumerate()
+            .filter_map(|(i, case)| {
+                let mut total_w = 0.0;
+                for (ch, scores) in &channels {
+                    if scores[i].is_some() {
+                        total_w += opt.weights.of(*ch);
+                    }
+                }
+                if total_w <= 0.0 {
+                    return None;
+                }
+                let mut parts = Vec::new();
+                let (mut fused, mut cosine) = (0.0, 0.0);
+                for (m, (ch, scores)) in channels.iter().enumerate() {
+                    let (Some((cos, qi, hi)), Some(cal)) = (scores[i], calibrated[m][i]) else { continue };
+                    let w = opt.weights.of(*ch) / total_w;
+                    fused += w * cal;
+                    cosine += w * cos;
+                    parts.push(ChannelScore { channel: *ch, cosine: cos, calibrated: cal, weight: w, query_item: qi, hit_item: hi });
+                }
+                Some(Hit { case: *case, fused, cosine, channels: parts })
+            })
+            .collect();
+        hits.sort_by(|a, b| b.fused.total_cmp(&a.fused).then(a.case.cmp(&b.case)));
+        hits.truncate(opt.k);
+        hits
+    }
+
+    /// Writes the indexes and the header into `dir` (which should not exist yet).
+    pub fn save(&self, dir: &Path, last_change: i64) -> Result<Header, IndexError> {
+        std::fs::create_dir_all(dir)?;
+        self.text.save(dir, "text")?;
+        self.image.save(dir, "image")?;
+        let meta: Vec<(i64, CaseMeta)> = {
+            let m = self.meta.read().unwrap_or_else(|e| e.into_inner());
+            let mut v: Vec<(i64, CaseMeta)> = m.iter().map(|(k, v)| (*k, v.clone())).collect();
+            v.sort_by_key(|(k, _)| *k);
+            v
+        };
+        let stats = self.stats();
+        let header = Header {
+            format: HEADER_FORMAT,
+            text_model: self.text_model.clone(),
+            image_model: self.image_model.clone(),
+            text_dim: self.text.dim(),
+            image_dim: self.image.dim(),
+            params: self.text.params(),
+            last_change,
+            text_vectors: stats.text.live,
+            image_vectors: stats.image.live,
+            cases: stats.cases,
+            built_at: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0),
+        };
+        std::fs::write(dir.join("cases.json"), to_json(&meta)?)?;
+        // The header goes last: a directory with a header is complete.
+        std::fs::write(dir.join("header.json"), to_json(&header)?)?;
+        Ok(header)
+    }
+
+    /// Reads just the header of a saved engine.
+    pub fn read_header(dir: &Path) -> Result<Header, IndexError> {
+        let bytes = std::fs::read(dir.join("header.json"))?;
+        serde_json::from_slice(&bytes).map_err(|e| IndexError::Dump(format!("header: {e}")))
+    }
+
+    /// Loads what [`save`](Self::save) wrote.
+    pub fn load(dir: &Path) -> Result<(Self, Header), IndexError> {
+        let header = Self::read_header(dir)?;
+        if header.format != HEADER_FORMAT {
+            return Err(IndexError::Dump(format!("format {} (expected {HEADER_FORMAT})", header.format)));
+        }
+        let bytes = std::fs::read(dir.join("cases.json"))?;
+        let meta: Vec<(i64, CaseMeta)> = serde_json::from_slice(&bytes).map_err(|e| IndexError::Dump(format!("cases: {e}")))?;
+        let engine = Self {
+            text_model: header.text_model.clone(),
+            image_model: header.image_model.clone(),
+            text: VectorIndex::load(dir, "text")?,
+            image: VectorIndex::load(dir, "image")?,
+            meta: RwLock::new(meta.into_iter().collect()),
+        };
+        let s = engine.stats();
+        if s.text.live != header.text_vectors || s.image.live != header.image_vectors || s.cases != header.cases {
+            return Err(IndexError::Dump("index files disagree with their header".into()));
+        }
+        Ok((engine, header))
+    }
+}
+
+fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>, IndexError> {
+    serde_json::to_vec(v).map_err(|e| IndexError::Dump(e.to_string()))
+}
+
+/// z-scores of `scores` against the distribution `dist` (`None` stays `None`).
+pub fn zscore(scores: &[Option<f32>], dist: &[f32]) -> Vec<Option<f32>> {
+    if dist.len() < 2 {
+        return scores.to_vec();
+    }
+    let mean = dist.iter().sum::<f32>() / dist.len() as f32;
+    let var = dist.iter().map(|s| (s - mean).powi(2)).sum::<f32>() / dist.len() as f32;
+    let sd = var.sqrt().max(1e-6);
+    scores.iter().map(|s| s.map(|s| (s - mean) / sd)).collect()
+}
+
+/// Reciprocal-rank scores `1 / (60 + rank)` (rank from 1, best score first).
+pub fn rrf(scores: &[Option<f32>]) -> Vec<Option<f32>> {
+    let mut order: Vec<usize> = (0..scores.len()).filter(|i| scores[*i].is_some()).collect();
+    order.sort_by(|a, b| scores[*b].unwrap_or(0.0).total_cmp(&scores[*a].unwrap_or(0.0)).then(a.cmp(b)));
+    let mut out = vec![None; scores.len()];
+    for (rank, i) in order.into_iter().enumerate() {
+        out[i] = Some(1.0 / (61.0 + rank as f32));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(v: &[f32]) -> Vec<f32> {
+        let mut v = v.to_vec();
+        crate::normalise(&mut v);
+        v
+    }
+
+    fn meta(validated: bool, imaging: u8, region: &str, day: i32) -> CaseMeta {
+        CaseMeta { validated, imaging, body_region: Some(region.into()), created_day: day }
+    }
+
+    /// Three cases in 3-d text space and 2-d image space.
+    fn engine() -> Engine {
+        let cases = vec![
+            (1, CaseVectors { meta: meta(true, imaging::CT, "chest", 10), text: Some(unit(&[1.0, 0.0, 0.0])), images: vec![(11, unit(&[1.0, 0.0])), (12, unit(&[0.0, 1.0]))] }),
+            (2, CaseVectors { meta: meta(false, imaging::MR, "head", 20), text: Some(unit(&[0.9, 0.1, 0.0])), images: vec![] }),
+            (3, CaseVectors { meta: meta(true, imaging::XRAY, "chest", 30), text: None, images: vec![(31, unit(&[0.2, 1.0]))] }),
+            (4, CaseVectors { meta: meta(false, imaging::CT, "abdomen", 40), text: Some(unit(&[0.0, 0.0, 1.0])), images: vec![(41, unit(&[1.0, 0.1]))] }),
+        ];
+        Engine::build("t@1".into(), Some("i@1".into()), (3, 2), IndexParams::default(), cases).unwrap()
+    }
+
+    fn raw(k: usize, text: f32, image: f32) -> SearchOptions {
+        SearchOptions { k, weights: Weights { text, image }, calibration: Calibration::Raw, ..SearchOptions::default() }
+    }
+
+    #[test]
+    fn missing_modalities_are_left_out_and_weights_renormalised() {
+        let e = engine();
+        let q = Query { text: Some(unit(&[1.0, 0.0, 0.0])), images: vec![(None, unit(&[0.0, 1.0]))], exclude: vec![] };
+        let hits = e.search(&q, &Filter::default(), &raw(10, 0.5, 0.5));
+        let by: HashMap<i64, &Hit> = hits.iter().map(|h| (h.case, h)).collect();
+        // Case 1: text 1.0 and its image 12 matches exactly: 1.0.
+        assert!((by[&1].fused - 1.0).abs() < 1e-5);
+        let img = by[&1].channels.iter().find(|c| c.channel == Channel::Image).unwrap();
+        assert_eq!(img.hit_item, Some(12));
+        // Case 2 has no image: its text alone decides, with weight 1 (not 0.5 × text + 0).
+        let c2 = by[&2];
+        assert_eq!(c2.channels.len(), 1);
+        assert!((c2.channels[0].weight - 1.0).abs() < 1e-6);
+        assert!((c2.fused - unit(&[0.9, 0.1, 0.0])[0]).abs() < 1e-5);
+        // Case 3 has no text: image alone.
+        assert_eq!(by[&3].channels[0].channel, Channel::Image);
+        assert_eq!(hits[0].case, 1);
+    }
+
+    #[test]
+    fn weights_change_the_order() {
+        let e = engine();
+        let q = Query { text: Some(unit(&[0.0, 0.0, 1.0])), images: vec![(Some(99), unit(&[0.0, 1.0]))], exclude: vec![] };
+        let text_only = e.search(&q, &Filter::default(), &raw(2, 1.0, 0.0));
+        assert_eq!(text_only[0].case, 4);
+        assert!(text_only.iter().all(|h| h.channels.iter().all(|c| c.channel == Channel::Text)));
+        let image_only = e.search(&q, &Filter::default(), &raw(1, 0.0, 1.0));
+        assert_eq!(image_only[0].case, 1);
+        assert_eq!(image_only[0].channels[0].query_item, Some(99));
+        assert!(e.search(&q, &Filter::default(), &raw(3, 0.0, 0.0)).is_empty());
+    }
+
+    #[test]
+    fn filters_are_never_violated() {
+        let e = engine();
+        let q = Query { text: Some(unit(&[1.0, 1.0, 1.0])), images: vec![(None, unit(&[1.0, 1.0]))], exclude: vec![1] };
+        let cases = [
+            Filter { validated_only: true, ..Filter::default() },
+            Filter { imaging: imaging::CT, ..Filter::default() },
+            Filter { body_region: Some("CHEST".into()), ..Filter::default() },
+            Filter { from_day: Some(15), to_day: Some(35), ..Filter::default() },
+        ];
+        let metas: HashMap<i64, CaseMeta> = e.meta.read().unwrap().clone();
+        for f in &cases {
+            for opt in [raw(10, 0.5, 0.5), SearchOptions { exact_below: 0, ..raw(10, 0.5, 0.5) }] {
+                let hits = e.search(&q, f, &opt);
+                assert!(!hits.is_empty(), "{f:?}");
+                for h in &hits {
+                    assert_ne!(h.case, 1);
+                    assert!(f.allows(&metas[&h.case]), "{f:?} let case {} through", h.case);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn put_case_replaces_and_remove_forgets() {
+        let e = engine();
+        e.put_case(4, CaseVectors { meta: meta(true, imaging::CT, "abdomen", 40), text: Some(unit(&[0.0, 1.0, 0.0])), images: vec![(42, unit(&[0.0, 1.0]))] }).unwrap();
+        let c = e.case(4).unwrap();
+        assert_eq!(c.images.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![42]);
+        assert!(c.meta.validated);
+        let q = Query { text: None, images: vec![(None, unit(&[1.0, 0.1]))], exclude: vec![] };
+        assert!(e.search(&q, &Filter::default(), &raw(10, 0.5, 0.5)).iter().all(|h| h.channels.iter().all(|c| c.hit_item != Some(41))));
+        e.remove_case(4);
+        assert!(e.case(4).is_none());
+        assert_eq!(e.stats().cases, 3);
+        assert_eq!(e.stats().text.live, 2);
+    }
+
+    #[test]
+    fn calibration_helpers() {
+        assert_eq!(zscore(&[Some(3.0), None], &[1.0, 3.0]), vec![Some(1.0), None]);
+        assert_eq!(rrf(&[Some(0.1), None, Some(0.9)]), vec![Some(1.0 / 62.0), None, Some(1.0 / 61.0)]);
+    }
+
+    #[test]
+    fn save_load_round_trip() {
+        let e = engine();
+        let dir = std::env::temp_dir().join(format!("precedent-engine-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let h = e.save(&dir, 42).unwrap();
+        let (back, h2) = Engine::load(&dir).unwrap();
+        assert_eq!(h, h2);
+        assert_eq!(h.last_change, 42);
+        for id in e.case_ids() {
+            let (a, b) = (e.case(id).unwrap(), back.case(id).unwrap());
+            assert_eq!((a.meta, a.text, a.images), (b.meta, b.text, b.images));
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

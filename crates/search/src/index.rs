@@ -1,0 +1,504 @@
+//! One modality's vector index: an `hnsw_rs` graph over L2-normalised vectors (cosine), plus the
+//! bookkeeping hnsw_rs does not do — which stored item (image or case text) each graph point is,
+//! which points are superseded or deleted (hnsw_rs cannot delete: dead points stay in the graph
+//! for navigation and are filtered out of results), and the vectors themselves for exact
+//! re-scoring and exact scans of small filtered sets.
+//!
+//! Points get dense ids `0..n` in insertion order; an item changed or deleted leaves its old
+//! point dead. A rebuild drops dead points.
+use hnsw_rs::prelude::{AnnT, Distance, FilterT, Hnsw, HnswIo};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::RwLock;
+
+/// Cosine distance for unit vectors: `1 - a·b`, clamped at 0 (rounding can push a·b of two
+/// equal unit vectors past 1, which `anndists::DistDot` asserts against).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CosineDistance;
+
+impl Distance<f32> for CosineDistance {
+    fn eval(&self, a: &[f32], b: &[f32]) -> f32 {
+        (1.0 - dot(a, b)).max(0.0)
+    }
+}
+
+/// Dot product with independent accumulators, so the compiler can vectorise it.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    let mut s: f32 = acc.iter().sum();
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+/// Graph parameters.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct IndexParams {
+    /// Neighbours kept per point and layer (hnsw `M`).
+    pub max_connections: usize,
+    /// Candidate list size while building.
+    pub ef_construction: usize,
+    /// Candidate list size while searching (raised to at least `k`).
+    pub ef_search: usize,
+}
+
+impl Default for IndexParams {
+    fn default() -> Self {
+        Self { max_connections: 16, ef_construction: 200, ef_search: 64 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("vector has {got} dimensions, the index {expected}")]
+    Dimension { expected: usize, got: usize },
+    #[error("vector is not finite or not unit length")]
+    NotUnit,
+    #[error("index files: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("index dump: {0}")]
+    Dump(String),
+}
+
+/// What a graph point stands for: an item (an image id, or a case id for case text) of a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Item {
+    pub key: i64,
+    pub case: i64,
+}
+
+/// A search result: the item, its case and its exact cosine to the query.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ItemHit {
+    pub item: Item,
+    pub cosine: f32,
+}
+
+#[derive(Default)]
+struct Points {
+    items: Vec<Item>,
+    live: Vec<bool>,
+    /// Row-major vectors, `dim` per point.
+    data: Vec<f32>,
+    /// Live point of each item key.
+    by_key: HashMap<i64, usize>,
+    /// Live points of each case.
+    by_case: HashMap<i64, Vec<usize>>,
+}
+
+impl Points {
+    fn kill(&mut self, point: usize) {
+        if !self.live[point] {
+            return;
+        }
+        self.live[point] = false;
+        let item = self.items[point];
+        self.by_key.remove(&item.key);
+        if let Some(v) = self.by_case.get_mut(&item.case) {
+            v.retain(|p| *p != point);
+            if v.is_empty() {
+                self.by_case.remove(&item.case);
+            }
+        }
+    }
+}
+
+/// A modality's index. Inserts and searches may run concurrently (`&self`).
+pub struct VectorIndex {
+    dim: usize,
+    params: IndexParams,
+    graph: Hnsw<'static, f32, CosineDistance>,
+    points: RwLock<Points>,
+}
+
+/// Counts for status pages and checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct IndexStats {
+    pub live: usize,
+    pub dead: usize,
+    pub dim: usize,
+}
+
+fn check_unit(v: &[f32], dim: usize) -> Result<(), IndexError> {
+    if v.len() != dim {
+        return Err(IndexError::Dimension { expected: dim, got: v.len() });
+    }
+    let n = dot(v, v);
+    if !n.is_finite() || (n - 1.0).abs() > 1e-2 {
+        return Err(IndexError::NotUnit);
+    }
+    Ok(())
+}
+
+impl VectorIndex {
+    /// An empty index for `dim`-dimensional vectors, sized for about `capacity` points.
+    pub fn new(dim: usize, capacity: usize, params: IndexParams) -> Self {
+        let capacity = capacity.max(1024);
+        let layers = 16;
+        let graph = Hnsw::new(params.max_connections, capacity, layers, params.ef_construction, CosineDistance);
+        Self { dim, params, graph, points: RwLock::new(Points::default()) }
+    }
+
+    /// Builds an index from `items` (graph insertion in parallel).
+    pub fn build(dim: usize, params: IndexParams, items: Vec<(Item, Vec<f32>)>) -> Result<Self, IndexError> {
+        let index = Self::new(dim, items.len(), params);
+        for (_, v) in &items {
+            check_unit(v, dim)?;
+        }
+        let mut p = Points::default();
+        p.data.reserve(items.len() * dim);
+        for (item, v) in &items {
+            if let Some(old) = p.by_key.get(&item.key).copied() {
+                p.kill(old);
+            }
+            let id = p.items.len();
+            p.items.push(*item);
+            p.live.push(true);
+            p.data.extend_from_slice(v);
+            p.by_key.insert(item.key, id);
+            p.by_case.entry(item.case).or_default().push(id);
+        }
+        let batch: Vec<(&[f32], usize)> = (0..p.items.len()).filter(|i| p.live[*i]).map(|i| (&p.data[i * dim..(i + 1) * dim], i)).collect();
+        index.graph.parallel_insert_slice(&batch);
+        drop(batch);
+        *index.points.write().unwrap_or_else(|e| e.into_inner()) = p;
+        Ok(index)
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn params(&self) -> IndexParams {
+        self.params
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Points> {
+        self.points.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Points> {
+        self.points.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds or replaces `item`'s vector (an item already present is superseded).
+    pub fn upsert(&self, item: Item, vector: &[f32]) -> Result<(), IndexError> {
+        check_unit(vector, self.dim)?;
+        let id = {
+            let mut p = self.write();
+            if let Some(old) = p.by_key.get(&item.key).copied() {
+                if p.items[old].case == item.case && p.data[old * self.dim..(old + 1) * self.dim] == *vector {
+                    return Ok(());
+                }
+                p.kill(old);
+            }
+            let id = p.items.len();
+            p.items.push(item);
+            p.live.push(true);
+            p.data.extend_from_slice(vector);
+            p.by_key.insert(item.key, id);
+            p.by_case.entry(item.case).or_default().push(id);
+            id
+        };
+        self.graph.insert_slice((vector, id));
+        Ok(())
+    }
+
+    /// Removes `key` (its point stays in the graph, dead, until the next rebuild).
+    pub fn remove(&self, key: i64) -> bool {
+        let mut p = self.write();
+        match p.by_key.get(&key).copied() {
+            Some(id) => {
+                p.kill(id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes every item of `case`.
+    pub fn remove_case(&self, case: i64) {
+        let mut p = self.write();
+        if let Some(points) = p.by_case.get(&case).cloned() {
+            for id in points {
+                p.kill(id);
+            }
+        }
+    }
+
+    pub fn stats(&self) -> IndexStats {
+        let p = self.read();
+        let live = p.by_key.len();
+        IndexStats { live, dead: p.items.len() - live, dim: self.dim }
+    }
+
+    /// The live items with their vectors (for checks against the database).
+    pub fn live_items(&self) -> Vec<(Item, Vec<f32>)> {
+        let p = self.read();
+        let mut out: Vec<(Item, Vec<f32>)> =
+            p.by_key.values().map(|id| (p.items[*id], p.data[id * self.dim..(id + 1) * self.dim].to_vec())).collect();
+        out.sort_by_key(|(i, _)| i.key);
+        out
+    }
+
+    /// The live items of `case` with their vectors.
+    pub fn live_items_of(&self, case: i64) -> Vec<(Item, Vec<f32>)> {
+        let p = self.read();
+        p.by_case
+            .get(&case)
+            .map(|ids| ids.iter().map(|id| (p.items[*id], p.data[id * self.dim..(id + 1) * self.dim].to_vec())).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether `case` has any live item.
+    pub fn has_case(&self, case: i64) -> bool {
+        self.read().by_case.contains_key(&case)
+    }
+
+    /// Exact cosines of `query` to every live item of `case`, best first.
+    pub fn score_case(&self, query: &[f32], case: i64) -> Vec<ItemHit> {
+        let p = self.read();
+        let mut out: Vec<ItemHit> = p
+            .by_case
+            .get(&case)
+            .map(|ids| ids.iter().map(|id| ItemHit { item: p.items[*id], cosine: dot(query, &p.data[id * self.dim..(id + 1) * self.dim]) }).collect())
+            .unwrap_or_default();
+        out.sort_by(|a, b| b.cosine.total_cmp(&a.cosine).then(a.item.key.cmp(&b.item.key)));
+        out
+    }
+
+    /// Approximate nearest live items whose case passes `allow`, found by the graph walk with
+    /// the filter applied inside it. Results carry exact cosines, best first.
+    pub fn search(&self, query: &[f32], k: usize, ef: usize, allow: &dyn Fn(i64) -> bool) -> Vec<ItemHit> {
+        if k == 0 || query.len() != self.dim {
+            return Vec::new();
+        }
+        let p = self.read();
+        let filter = |id: &usize| p.live.get(*id).copied().unwrap_or(false) && allow(p.items[*id].case);
+        let filter: &dyn FilterT = &filter;
+        let found = self.graph.search_filter(query, k, ef.max(k), Some(filter));
+        let mut out: Vec<ItemHit> = found
+            .into_iter()
+            .filter(|n| p.live.get(n.d_id).copied().unwrap_or(false))
+            .map(|n| ItemHit { item: p.items[n.d_id], cosine: dot(query, &p.data[n.d_id * self.dim..(n.d_id + 1) * self.dim]) })
+            .collect();
+        out.sort_by(|a, b| b.cosine.total_cmp(&a.cosine).then(a.item.key.cmp(&b.item.key)));
+        out
+    }
+
+    /// Exact nearest live items of the given cases (or of all cases when `cases` is `None`).
+    pub fn exact(&self, query: &[f32], k: usize, cases: Option<&[i64]>) -> Vec<ItemHit> {
+        let p = self.read();
+        let score = |id: usize| ItemHit { item: p.items[id], cosine: dot(query, &p.data[id * self.dim..(id + 1) * self.dim]) };
+        let mut all: Vec<ItemHit> = match cases {
+            Some(cases) => cases.iter().filter_map(|c| p.by_case.get(c)).flatten().map(|id| score(*id)).collect(),
+            None => p.by_key.values().map(|id| score(*id)).collect(),
+        };
+        let k = k.min(all.len());
+        if k == 0 {
+            return Vec::new();
+        }
+        let cmp = |a: &ItemHit, b: &ItemHit| b.cosine.total_cmp(&a.cosine).then(a.item.key.cmp(&b.item.key));
+        all.select_nth_unstable_by(k - 1, cmp);
+        all.truncate(k);
+        all.sort_by(cmp);
+        all
+    }
+
+    /// A deterministic sample of up to `n` live cases (for score calibration).
+    pub fn sample_cases(&self, n: usize) -> Vec<i64> {
+        let p = self.read();
+        let mut cases: Vec<i64> = p.by_case.keys().copied().collect();
+        cases.sort_unstable();
+        if cases.len() <= n {
+            return cases;
+        }
+        let step = cases.len() as f64 / n as f64;
+        (0..n).map(|i| cases[(i as f64 * step) as usize]).collect()
+    }
+
+    /// Writes the graph (hnsw_rs dump: `<name>.hnsw.graph`, `<name>.hnsw.data`) and the point
+    /// table (`<name>.points`) into `dir`, which should be new and empty.
+    pub fn save(&self, dir: &Path, name: &str) -> Result<(), IndexError> {
+        std::fs::create_dir_all(dir)?;
+        let p = self.read();
+        if !p.items.is_empty() {
+            let used = self.graph.file_dump(dir, name).map_err(|e| IndexError::Dump(e.to_string()))?;
+            if used != name {
+                return Err(IndexError::Dump(format!("hnsw_rs wrote {used} instead of {name} (directory not empty)")));
+            }
+        }
+        let table = PointTable { dim: self.dim, params: self.params, items: p.items.clone(), live: p.live.clone() };
+        let bytes = serde_json::to_vec(&table).map_err(|e| IndexError::Dump(e.to_string()))?;
+        std::fs::write(dir.join(format!("{name}.points")), bytes)?;
+        Ok(())
+    }
+
+    /// Loads what [`save`](Self::save) wrote.
+    pub fn load(dir: &Path, name: &str) -> Result<Self, IndexError> {
+        let bytes = std::fs::read(dir.join(format!("{name}.points")))?;
+        let table: PointTable = serde_json::from_slice(&bytes).map_err(|e| IndexError::Dump(e.to_string()))?;
+        if table.items.len() != table.live.len() {
+            return Err(IndexError::Dump("point table is inconsistent".into()));
+        }
+        if table.items.is_empty() {
+            return Ok(Self::new(table.dim, 0, table.params));
+        }
+        // The reloaded graph borrows its loader for its lifetime (for memory-mapped data, which
+        // we do not use): the loader is a few bytes, kept for the life of the process.
+        let io: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, name)));
+        let graph: Hnsw<'static, f32, CosineDistance> = io.load_hnsw().map_err(|e| IndexError::Dump(e.to_string()))?;
+        let dim = table.dim;
+        let n = table.items.len();
+        let mut data = vec![0f32; n * dim];
+        let mut seen = vec![false; n];
+        for point in graph.get_point_indexation() {
+            let id = point.get_origin_id();
+            let v = point.get_v();
+            if id >= n || v.len() != dim {
+                return Err(IndexError::Dump(format!("graph point {id} does not match the point table")));
+            }
+            data[id * dim..(id + 1) * dim].copy_from_slice(v);
+            seen[id] = true;
+        }
+        let mut p = Points { items: table.items, live: table.live, data, ..Points::default() };
+        for id in 0..n {
+            if p.live[id] {
+                if !seen[id] {
+                    return Err(IndexError::Dump(format!("live point {id} is missing from the graph")));
+                }
+                let item = p.items[id];
+                p.by_key.insert(item.key, id);
+                p.by_case.entry(item.case).or_default().push(id);
+            }
+        }
+        Ok(Self { dim, params: table.params, graph, points: RwLock::new(p) })
+    }
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PointTable {
+    dim: usize,
+    params: IndexParams,
+    items: Vec<Item>,
+    live: Vec<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic unit vectors: `clusters` centres, points scattered around them.
+    pub(crate) fn vectors(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
+        let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut next = move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f32 / (1u64 << 53) as f32 - 0.5
+        };
+        (0..n)
+            .map(|_| {
+                let mut v: Vec<f32> = (0..dim).map(|_| next()).collect();
+                crate::normalise(&mut v);
+                v
+            })
+            .collect()
+    }
+
+    fn items(vs: &[Vec<f32>]) -> Vec<(Item, Vec<f32>)> {
+        vs.iter().enumerate().map(|(i, v)| (Item { key: i as i64, case: i as i64 / 2 }, v.clone())).collect()
+    }
+
+    #[test]
+    fn finds_itself_and_matches_exact_search() {
+        let vs = vectors(600, 32, 1);
+        let idx = VectorIndex::build(32, IndexParams::default(), items(&vs)).unwrap();
+        let all = |_: i64| true;
+        let mut agree = 0;
+        for q in vs.iter().take(50) {
+            let ann: Vec<i64> = idx.search(q, 10, 100, &all).iter().map(|h| h.item.key).collect();
+            let exact: Vec<i64> = idx.exact(q, 10, None).iter().map(|h| h.item.key).collect();
+            agree += ann.iter().filter(|k| exact.contains(k)).count();
+        }
+        assert!(agree >= 490, "recall {agree}/500");
+        let hit = idx.search(&vs[7], 1, 64, &all);
+        assert_eq!(hit[0].item.key, 7);
+        assert!((hit[0].cosine - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn superseded_and_removed_items_never_come_back() {
+        let vs = vectors(200, 16, 2);
+        let idx = VectorIndex::build(16, IndexParams::default(), items(&vs)).unwrap();
+        let all = |_: i64| true;
+        // Replace item 3's vector by item 150's: searching the old vector must not return key 3.
+        idx.upsert(Item { key: 3, case: 1 }, &vs[150]).unwrap();
+        assert!(idx.search(&vs[3], 5, 64, &all).iter().all(|h| h.item.key != 3));
+        let top = idx.search(&vs[150], 2, 64, &all);
+        assert_eq!(top.iter().map(|h| h.item.key).collect::<Vec<_>>().len(), 2);
+        assert!(top.iter().all(|h| (h.cosine - 1.0).abs() < 1e-5));
+        assert!(idx.remove(150));
+        assert!(!idx.remove(150));
+        assert!(idx.search(&vs[150], 10, 64, &all).iter().all(|h| h.item.key != 150));
+        idx.remove_case(10); // keys 20, 21
+        assert!(idx.exact(&vs[20], 200, None).iter().all(|h| h.item.case != 10));
+        assert_eq!(idx.stats(), IndexStats { live: 197, dead: 4, dim: 16 });
+    }
+
+    #[test]
+    fn filters_apply_during_the_walk() {
+        let vs = vectors(500, 16, 3);
+        let idx = VectorIndex::build(16, IndexParams::default(), items(&vs)).unwrap();
+        let even = |c: i64| c % 2 == 0;
+        for q in vs.iter().take(20) {
+            let hits = idx.search(q, 10, 64, &even);
+            assert_eq!(hits.len(), 10);
+            assert!(hits.iter().all(|h| h.item.case % 2 == 0));
+        }
+        let few = [5i64, 9];
+        let hits = idx.exact(&vs[0], 10, Some(&few));
+        assert_eq!(hits.len(), 4);
+        assert!(hits.iter().all(|h| few.contains(&h.item.case)));
+    }
+
+    #[test]
+    fn rejects_bad_vectors() {
+        let idx = VectorIndex::new(4, 0, IndexParams::default());
+        assert!(matches!(idx.upsert(Item { key: 1, case: 1 }, &[1.0, 0.0]), Err(IndexError::Dimension { .. })));
+        assert!(matches!(idx.upsert(Item { key: 1, case: 1 }, &[2.0, 0.0, 0.0, 0.0]), Err(IndexError::NotUnit)));
+        assert!(matches!(idx.upsert(Item { key: 1, case: 1 }, &[f32::NAN, 0.0, 0.0, 0.0]), Err(IndexError::NotUnit)));
+        assert_eq!(idx.stats().live, 0);
+        assert!(idx.search(&[1.0, 0.0, 0.0, 0.0], 5, 10, &|_| true).is_empty());
+    }
+
+    #[test]
+    fn save_and_load_round_trip_then_keep_inserting() {
+        let vs = vectors(300, 24, 4);
+        let idx = VectorIndex::build(24, IndexParams::default(), items(&vs[..250])).unwrap();
+        idx.remove(5);
+        let dir = std::env::temp_dir().join(format!("precedent-index-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        idx.save(&dir, "text").unwrap();
+        let back = VectorIndex::load(&dir, "text").unwrap();
+        assert_eq!(back.stats(), idx.stats());
+        assert_eq!(back.live_items(), idx.live_items());
+        for (i, v) in vs[250..].iter().enumerate() {
+            back.upsert(Item { key: 250 + i as i64, case: 999 }, v).unwrap();
+        }
+        let all = |_: i64| true;
+        assert_eq!(back.search(&vs[260], 1, 64, &all)[0].item.key, 260);
+        assert_eq!(back.search(&vs[100], 1, 64, &all)[0].item.key, 100);
+        assert!(back.search(&vs[5], 10, 64, &all).iter().all(|h| h.item.key != 5));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
