@@ -315,6 +315,7 @@ fn CaseDetail(case: CaseView) -> impl IntoView {
                 {(!case.exam.is_empty()).then(|| view! { <h3>"Examination"</h3><p class="prose">{case.exam.clone()}</p> })}
                 {(!case.findings.is_empty()).then(|| view! { <h3>"Findings"</h3><p class="prose">{case.findings.clone()}</p> })}
             </section>
+            <crate::similar::SimilarPanel case_id=case.id.0/>
             <section class="panel">
                 <h2>{format!("Scans ({})", case.images.len())}</h2>
                 {if case.images.is_empty() {

@@ -96,3 +96,89 @@ pub struct CaseView {
     pub reports: Vec<ReportView>,
     pub validations: Vec<ValidationView>,
 }
+
+/// Options of a similar-case query. Every field is optional: missing weights count as equal,
+/// `k` defaults to 10 (at most 100).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SimilarParams {
+    pub k: Option<u32>,
+    pub text_weight: Option<f32>,
+    pub image_weight: Option<f32>,
+    pub validated_only: bool,
+    /// Only cases with a scan of this modality.
+    pub modality: Option<Modality>,
+    pub body_region: Option<String>,
+    /// Created on or after / on or before this date (`YYYY-MM-DD`).
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// `z_score` (default), `rrf` or `raw`.
+    pub calibration: Option<String>,
+}
+
+/// An ad-hoc query: a stored case, free text and/or images (base64), in any mix.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchRequest {
+    pub case_id: Option<CaseId>,
+    pub text: Option<String>,
+    /// Image files (PNG or JPEG), base64-encoded.
+    pub images_base64: Vec<String>,
+    #[serde(flatten)]
+    pub params: SimilarParams,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Review {
+    Validated,
+    Corrected,
+    Unreviewed,
+}
+
+/// One modality's share of a hit's score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelScoreView {
+    /// `text` or `image`.
+    pub channel: String,
+    /// Cosine similarity × 100 (for images: of the best-matching pair).
+    pub pct: f32,
+    /// The weight it had after renormalising over the modalities both sides have.
+    pub weight: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimilarHitView {
+    pub case: CaseId,
+    /// `None` when the hit is someone else's case and the caller a patient (de-identified).
+    pub title: Option<String>,
+    pub diagnosis: Option<String>,
+    pub review: Review,
+    pub age_band: Option<String>,
+    pub sex: Option<String>,
+    pub body_region: Option<String>,
+    /// Weighted mean of the per-modality cosines, × 100.
+    pub match_pct: f32,
+    /// The calibrated fused score the list is ordered by.
+    pub score: f32,
+    pub channels: Vec<ChannelScoreView>,
+    /// The query's image (when it is a stored image) and the hit's image that matched best.
+    pub query_image: Option<ImageId>,
+    pub matched_image: Option<ImageId>,
+    /// An image the caller may see (the matched one, else the first).
+    pub thumbnail: Option<ImageId>,
+    pub deidentified: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SimilarResults {
+    pub hits: Vec<SimilarHitView>,
+    /// Which modalities the query had (`text`, `image`).
+    pub query_channels: Vec<String>,
+    pub calibration: String,
+    pub text_model: String,
+    pub image_model: Option<String>,
+    /// The query case is still being embedded: results will come once it is indexed.
+    pub pending: bool,
+    pub took_ms: f32,
+}

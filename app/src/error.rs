@@ -18,6 +18,8 @@ pub enum AppError {
     Conflict(String),
     #[error("Too many attempts. Try again in {0} seconds.")]
     RateLimited(u64),
+    #[error("{0}")]
+    Unavailable(String),
     #[error("Something went wrong on our side; it has been logged.")]
     Internal,
     #[error("Could not reach the server: {0}")]
@@ -34,6 +36,7 @@ impl AppError {
             AppError::Invalid(_) => 422,
             AppError::Conflict(_) => 409,
             AppError::RateLimited(_) => 429,
+            AppError::Unavailable(_) => 503,
             AppError::Internal | AppError::Transport(_) => 500,
         }
     }

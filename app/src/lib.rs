@@ -4,6 +4,7 @@ pub mod auth;
 pub mod cases;
 pub mod dto;
 pub mod error;
+pub mod similar;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 #[cfg(feature = "hydrate")]

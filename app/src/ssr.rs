@@ -36,6 +36,23 @@ pub struct AppState {
     /// Failed logins and sign-ups per client address.
     pub ip_limiter: Arc<RateLimiter>,
     pub leptos_options: LeptosOptions,
+    /// The similarity engine and the encoders for ad-hoc queries, once loaded (a server whose
+    /// encoders failed to load still serves cases; search answers "unavailable").
+    pub search: Arc<std::sync::OnceLock<Search>>,
+}
+
+/// What similar-case search needs.
+#[derive(Clone)]
+pub struct Search {
+    pub similarity: Arc<precedent_similarity::Similarity>,
+    pub encoders: Arc<precedent_search::Encoders>,
+}
+
+impl AppState {
+    /// The search parts, or a 503 while they are not loaded.
+    pub fn search(&self) -> Result<&Search, AppError> {
+        self.search.get().ok_or_else(|| AppError::Unavailable("Similar-case search is not available yet; try again shortly.".into()))
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

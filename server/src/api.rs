@@ -1,7 +1,7 @@
 //! `/api/v1`: JSON for programs, and the target of the new-case form.
 use crate::http::{encode_query, ip_of, require_actor, wants_json, ApiError};
 use crate::intake::{self, Upload, UploadImage, UploadReport};
-use app::dto::{CaseListView, CaseView};
+use app::dto::{CaseListView, CaseView, SearchRequest, SimilarParams, SimilarResults};
 use app::error::AppError;
 use app::ssr::AppState;
 use axum::extract::multipart::Field;
@@ -153,4 +153,30 @@ pub async fn get_case(
 ) -> Result<Json<CaseView>, ApiError> {
     let actor = require_actor(&st, &session).await?;
     Ok(Json(app::cases::service::get(&st, actor, id, ip_of(addr)).await?))
+}
+
+/// `GET /api/v1/cases/{id}/similar?k=&text_weight=&image_weight=&validated_only=&modality=&body_region=&from=&to=&calibration=`:
+/// the cases most similar to a case the caller may read (a `SimilarResults`).
+pub async fn similar(
+    State(st): State<AppState>,
+    session: Session,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(id): Path<i64>,
+    Query(p): Query<SimilarParams>,
+) -> Result<Json<SimilarResults>, ApiError> {
+    let actor = require_actor(&st, &session).await?;
+    Ok(Json(app::similar::service::similar_to_case(&st, actor, id, &p, ip_of(addr)).await?))
+}
+
+/// `POST /api/v1/search` with a JSON `SearchRequest` (`case_id`, `text`, `images_base64`, and
+/// the same options as `/similar`): the most similar cases to that mix.
+pub async fn search(
+    State(st): State<AppState>,
+    session: Session,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    body: Result<Json<SearchRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<SimilarResults>, ApiError> {
+    let actor = require_actor(&st, &session).await?;
+    let Json(req) = body.map_err(|e| ApiError(AppError::Invalid(format!("The search request is not valid JSON: {}", e.body_text()))))?;
+    Ok(Json(app::similar::service::search(&st, actor, req, ip_of(addr)).await?))
 }

@@ -1,6 +1,6 @@
 //! `precedent bench encoders`: encode latency on one thread (p50/p95), printed as a table and,
 //! with `--json`, one JSON line last.
-use crate::worker::Encoders;
+use precedent_search::Encoders;
 use serde::Serialize;
 use std::time::Instant;
 

@@ -31,6 +31,8 @@ pub struct Config {
     pub models_manifest: PathBuf,
     /// `PRECEDENT_ENCODER_THREADS` (default 1): intra-op threads per encoder session.
     pub encoder_threads: usize,
+    /// `PRECEDENT_INDEX_DIR` (default `<data dir>/index`): the similarity index generations.
+    pub index_dir: PathBuf,
 }
 
 impl std::fmt::Debug for Config {
@@ -45,6 +47,7 @@ impl std::fmt::Debug for Config {
             .field("max_upload_mb", &self.max_upload_mb)
             .field("models_manifest", &self.models_manifest)
             .field("encoder_threads", &self.encoder_threads)
+            .field("index_dir", &self.index_dir)
             .finish()
     }
 }
@@ -83,8 +86,10 @@ fn default_site_root() -> PathBuf {
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let public_https = var("PRECEDENT_PUBLIC_URL").is_some_and(|u| u.starts_with("https://"));
+        let data_dir = PathBuf::from(var("PRECEDENT_DATA_DIR").unwrap_or_else(|| "data".into()));
         Ok(Config {
-            data_dir: PathBuf::from(var("PRECEDENT_DATA_DIR").unwrap_or_else(|| "data".into())),
+            index_dir: var("PRECEDENT_INDEX_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("index")),
+            data_dir,
             database_url: var("DATABASE_URL"),
             addr: parsed("PRECEDENT_ADDR", SocketAddr::from(([127, 0, 0, 1], 3000)))?,
             site_root: default_site_root(),

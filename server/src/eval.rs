@@ -3,7 +3,7 @@
 //! case's presenting information (history + exam text, and its images); the query case is
 //! excluded; relevance is the same `location` label, and separately the same `topic` label.
 //! Reported for text-only, image-only and fused search (exact cosine) and a TF-IDF baseline.
-use crate::worker::Encoders;
+use precedent_search::Encoders;
 use precedent_library::LibraryCase;
 use precedent_search::eval::{fuse, standardise, top_k, Metrics, MetricsAcc, TfIdf};
 use precedent_search::SearchError;

@@ -19,7 +19,7 @@ use precedent_accounts::RateLimiter;
 use precedent_store::BlobStore;
 use sqlx::PgPool;
 use tower_sessions_sqlx_store::PostgresStore;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,6 +58,7 @@ pub fn state(pool: PgPool, data_dir: &Path, options: LeptosOptions, max_upload_m
         account_limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(15 * 60))),
         ip_limiter: Arc::new(RateLimiter::new(30, Duration::from_secs(15 * 60))),
         leptos_options: options,
+        search: Arc::default(),
     })
 }
 
@@ -97,16 +98,53 @@ impl WorkerHandle {
 }
 
 /// Starts the embedding worker over the job queue.
-pub fn start_worker(pool: PgPool, blobs: BlobStore, encoders: Arc<worker::Encoders>) -> WorkerHandle {
+pub fn start_worker(pool: PgPool, blobs: BlobStore, encoders: Arc<precedent_search::Encoders>) -> WorkerHandle {
     let (stop, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(worker::run(pool, blobs, encoders, rx));
     WorkerHandle { stop, task }
 }
 
+/// The similarity engine following the database, running in the background.
+pub struct SearchHandle {
+    pub similarity: Arc<precedent_similarity::Similarity>,
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SearchHandle {
+    /// Stops following the database and saves the index for a fast next start.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// The models and dimensions of `encoders`, as the indexes record them.
+pub fn models_of(encoders: &precedent_search::Encoders) -> precedent_similarity::Models {
+    let (text, image) = encoders.model_ids();
+    let (text_dim, image_dim) = encoders.dims();
+    precedent_similarity::Models { text, image, text_dim, image_dim }
+}
+
+/// Opens (loads or builds) the similarity indexes under `index_dir`, makes search available in
+/// `st`, and keeps the indexes in step with the database until stopped.
+pub async fn start_search(st: &AppState, encoders: Arc<precedent_search::Encoders>, index_dir: PathBuf) -> Result<SearchHandle, ServerError> {
+    let started = std::time::Instant::now();
+    let similarity = precedent_similarity::Similarity::open(st.pool.clone(), index_dir, models_of(&encoders), Default::default())
+        .await
+        .map_err(|e| ServerError::Other(format!("similarity index: {e}")))?;
+    let stats = similarity.engine().stats();
+    tracing::info!(cases = stats.cases, text = stats.text.live, image = stats.image.live, ms = started.elapsed().as_millis() as u64, "similarity index ready");
+    let _ = st.search.set(app::ssr::Search { similarity: Arc::clone(&similarity), encoders });
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(Arc::clone(&similarity).follow(rx, Duration::from_millis(250)));
+    Ok(SearchHandle { similarity, stop, task })
+}
+
 /// Loads the encoders named in the manifest (off the async threads).
-pub async fn load_encoders(manifest: &Path, threads: usize) -> Result<Arc<worker::Encoders>, precedent_search::SearchError> {
+pub async fn load_encoders(manifest: &Path, threads: usize) -> Result<Arc<precedent_search::Encoders>, precedent_search::SearchError> {
     let manifest = manifest.to_path_buf();
-    tokio::task::spawn_blocking(move || worker::Encoders::load(&manifest, threads))
+    tokio::task::spawn_blocking(move || precedent_search::Encoders::load(&manifest, threads))
         .await
         .map_err(|e| precedent_search::SearchError::Ort(e.to_string()))?
         .map(Arc::new)

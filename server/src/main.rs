@@ -6,6 +6,7 @@ use precedent_types::Role;
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -354,11 +355,20 @@ async fn serve(cfg: Config, demo: Option<usize>) -> Result<(), ServerError> {
         tokio::spawn(sessions.clone().continuously_delete_expired(tokio::time::Duration::from_secs(300)))
     };
     let settings = web::SessionSettings { secure: cfg.secure_cookies, idle_minutes: cfg.session_idle_minutes };
-    let worker = match precedent::load_encoders(&cfg.models_manifest, cfg.encoder_threads).await {
-        Ok(enc) => Some(precedent::start_worker(pool.clone(), st.blobs.clone(), enc)),
+    let (worker, search) = match precedent::load_encoders(&cfg.models_manifest, cfg.encoder_threads).await {
+        Ok(enc) => {
+            let search = match precedent::start_search(&st, Arc::clone(&enc), cfg.index_dir.clone()).await {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    tracing::error!(error = %e, "similarity search unavailable");
+                    None
+                }
+            };
+            (Some(precedent::start_worker(pool.clone(), st.blobs.clone(), enc)), search)
+        }
         Err(e) => {
-            tracing::error!(error = %e, manifest = %cfg.models_manifest.display(), "encoders unavailable: cases are stored but not embedded until this is fixed");
-            None
+            tracing::error!(error = %e, manifest = %cfg.models_manifest.display(), "encoders unavailable: cases are stored but not embedded or searchable until this is fixed");
+            (None, None)
         }
     };
     let router = web::router(st, sessions, settings);
@@ -370,6 +380,9 @@ async fn serve(cfg: Config, demo: Option<usize>) -> Result<(), ServerError> {
     deletion.abort();
     if let Some(w) = worker {
         w.stop().await;
+    }
+    if let Some(s) = search {
+        s.stop().await;
     }
     pool.close().await;
     stop_managed(managed).await;

@@ -104,11 +104,15 @@ pub async fn seed_cases(st: &AppState, n: usize, seed: u64) -> Result<usize, Int
 /// (`docs/import-format.md`): one folder per case with its PNG scans and lab PDF, and
 /// `cases.jsonl` with the labels (every tenth case is in the `dev` split).
 pub fn export_synth(dir: &std::path::Path, n: usize, seed: u64) -> std::io::Result<usize> {
+    export_cases(dir, &precedent_synth::generate(seed, n))
+}
+
+/// Writes `cases` to `dir` as a library in the import format (every tenth in the `dev` split).
+pub fn export_cases(dir: &std::path::Path, cases: &[precedent_synth::SynthCase]) -> std::io::Result<usize> {
     use std::io::Write;
     std::fs::create_dir_all(dir)?;
     let mut manifest = std::io::BufWriter::new(std::fs::File::create(dir.join("cases.jsonl"))?);
-    for i in 0..n {
-        let c = precedent_synth::generate_one(seed, i);
+    for (i, c) in cases.iter().enumerate() {
         let folder = dir.join(&c.key);
         std::fs::create_dir_all(&folder)?;
         let mut images = Vec::new();
@@ -133,5 +137,5 @@ pub fn export_synth(dir: &std::path::Path, n: usize, seed: u64) -> std::io::Resu
         writeln!(manifest, "{row}")?;
     }
     manifest.flush()?;
-    Ok(n)
+    Ok(cases.len())
 }

@@ -101,6 +101,8 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
             post(api::create_case).layer(DefaultBodyLimit::max(upload_limit)).get(api::list_cases),
         )
         .route("/api/v1/cases/{id}", get(api::get_case))
+        .route("/api/v1/cases/{id}/similar", get(api::similar))
+        .route("/api/v1/search", axum::routing::post(api::search))
         .route("/media/images/{id}", get(media::image))
         .route("/media/images/{id}/thumb", get(media::thumb))
         .route("/media/reports/{id}", get(media::report))

@@ -2,31 +2,12 @@
 //! vectors with the ONNX encoders, and stores them with their model id. Requests never wait for
 //! it; a crash loses nothing (a running job's lease expires and it is taken again).
 use precedent_library::{full_text, presenting_text};
-use precedent_search::{ImageEncoder, Manifest, SearchError, TextEncoder};
+use precedent_search::{Encoders, SearchError};
 use precedent_store::embeddings::{self, ImageVector, Job, TextVector};
 use precedent_store::{blobs::sha256_hex, BlobStore};
 use sqlx::PgPool;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The encoders named as defaults in the manifest.
-pub struct Encoders {
-    pub text: TextEncoder,
-    pub image: Option<ImageEncoder>,
-}
-
-impl Encoders {
-    pub fn load(manifest_path: &Path, threads: usize) -> Result<Self, SearchError> {
-        let manifest = Manifest::load(manifest_path)?;
-        let text = TextEncoder::load(&manifest, &manifest.default_text, threads)?;
-        let image = match &manifest.default_image {
-            Some(name) => Some(ImageEncoder::load(&manifest, name, threads)?),
-            None => None,
-        };
-        Ok(Self { text, image })
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {

@@ -19,6 +19,17 @@ pub fn can_create_case(actor: &Actor) -> bool {
     matches!(actor.role, Role::Patient | Role::Doctor | Role::Admin)
 }
 
+/// A similar-case hit is shown in full to whoever may read that case; everyone else (a patient
+/// looking at other people's cases) gets a de-identified summary.
+pub fn sees_hit_in_full(actor: &Actor, owner: UserId) -> bool {
+    can_read_case(actor, owner)
+}
+
+/// Only admins rebuild the search indexes.
+pub fn can_reindex(actor: &Actor) -> bool {
+    actor.role == Role::Admin
+}
+
 /// Only admins manage accounts.
 pub fn can_manage_users(actor: &Actor) -> bool {
     actor.role == Role::Admin

@@ -201,6 +201,17 @@ pub struct EngineStats {
 const CALIBRATION_SAMPLE: usize = 256;
 
 impl Engine {
+    /// An empty engine sized for about `capacity` cases.
+    pub fn new(text_model: String, image_model: Option<String>, dims: (usize, usize), params: IndexParams, capacity: usize) -> Self {
+        Self {
+            text_model,
+            image_model,
+            text: VectorIndex::new(dims.0, capacity, params),
+            image: VectorIndex::new(dims.1, capacity * 3, params),
+            meta: RwLock::new(HashMap::with_capacity(capacity)),
+        }
+    }
+
     /// Builds the indexes from every case's vectors.
     pub fn build(
         text_model: String,
@@ -209,9 +220,17 @@ impl Engine {
         params: IndexParams,
         cases: Vec<(i64, CaseVectors)>,
     ) -> Result<Self, IndexError> {
+        let engine = Self::new(text_model, image_model, dims, params, cases.len());
+        engine.insert_batch(cases)?;
+        Ok(engine)
+    }
+
+    /// Adds many new cases at once (graph insertion in parallel). For cases the engine may
+    /// already hold, use [`put_case`](Self::put_case).
+    pub fn insert_batch(&self, cases: Vec<(i64, CaseVectors)>) -> Result<(), IndexError> {
         let mut texts = Vec::new();
         let mut images = Vec::new();
-        let mut meta = HashMap::with_capacity(cases.len());
+        let mut metas = Vec::with_capacity(cases.len());
         for (id, c) in cases {
             if let Some(t) = c.text {
                 texts.push((Item { key: id, case: id }, t));
@@ -219,15 +238,12 @@ impl Engine {
             for (image, v) in c.images {
                 images.push((Item { key: image, case: id }, v));
             }
-            meta.insert(id, c.meta);
+            metas.push((id, c.meta));
         }
-        Ok(Self {
-            text_model,
-            image_model,
-            text: VectorIndex::build(dims.0, params, texts)?,
-            image: VectorIndex::build(dims.1, params, images)?,
-            meta: RwLock::new(meta),
-        })
+        self.text.insert_batch(texts)?;
+        self.image.insert_batch(images)?;
+        self.meta.write().unwrap_or_else(|e| e.into_inner()).extend(metas);
+        Ok(())
     }
 
     fn index(&self, c: Channel) -> &VectorIndex {

@@ -151,27 +151,37 @@ impl VectorIndex {
     /// Builds an index from `items` (graph insertion in parallel).
     pub fn build(dim: usize, params: IndexParams, items: Vec<(Item, Vec<f32>)>) -> Result<Self, IndexError> {
         let index = Self::new(dim, items.len(), params);
-        for (_, v) in &items {
-            check_unit(v, dim)?;
-        }
-        let mut p = Points::default();
-        p.data.reserve(items.len() * dim);
-        for (item, v) in &items {
-            if let Some(old) = p.by_key.get(&item.key).copied() {
-                p.kill(old);
-            }
-            let id = p.items.len();
-            p.items.push(*item);
-            p.live.push(true);
-            p.data.extend_from_slice(v);
-            p.by_key.insert(item.key, id);
-            p.by_case.entry(item.case).or_default().push(id);
-        }
-        let batch: Vec<(&[f32], usize)> = (0..p.items.len()).filter(|i| p.live[*i]).map(|i| (&p.data[i * dim..(i + 1) * dim], i)).collect();
-        index.graph.parallel_insert_slice(&batch);
-        drop(batch);
-        *index.points.write().unwrap_or_else(|e| e.into_inner()) = p;
+        index.insert_batch(items)?;
         Ok(index)
+    }
+
+    /// Adds many items at once, inserting them into the graph in parallel (items already
+    /// present are superseded). All vectors are checked before anything is added.
+    pub fn insert_batch(&self, items: Vec<(Item, Vec<f32>)>) -> Result<(), IndexError> {
+        for (_, v) in &items {
+            check_unit(v, self.dim)?;
+        }
+        let dim = self.dim;
+        let first = {
+            let mut p = self.write();
+            let first = p.items.len();
+            p.data.reserve(items.len() * dim);
+            for (item, v) in &items {
+                if let Some(old) = p.by_key.get(&item.key).copied() {
+                    p.kill(old);
+                }
+                let id = p.items.len();
+                p.items.push(*item);
+                p.live.push(true);
+                p.data.extend_from_slice(v);
+                p.by_key.insert(item.key, id);
+                p.by_case.entry(item.case).or_default().push(id);
+            }
+            first
+        };
+        let batch: Vec<(&[f32], usize)> = items.iter().enumerate().map(|(i, (_, v))| (v.as_slice(), first + i)).collect();
+        self.graph.parallel_insert_slice(&batch);
+        Ok(())
     }
 
     pub fn dim(&self) -> usize {

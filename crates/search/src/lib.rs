@@ -1,6 +1,7 @@
 //! Precedent's search core, testable without Postgres or a browser: the ONNX Runtime environment,
 //! the model manifest (`models/models.toml`) and the encoders that turn text and images into
 //! L2-normalised vectors.
+pub mod encoders;
 pub mod engine;
 pub mod eval;
 pub mod image;
@@ -10,6 +11,7 @@ pub mod runtime;
 pub mod text;
 
 pub use manifest::{EncoderSpec, Manifest, Modality};
+pub use encoders::Encoders;
 pub use image::ImageEncoder;
 pub use text::TextEncoder;
 

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod blobs;
 pub mod cases;
 pub mod embeddings;
+pub mod search;
 pub mod users;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

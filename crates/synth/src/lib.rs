@@ -353,6 +353,35 @@ pub fn generate_one(seed: u64, index: usize) -> SynthCase {
     }
 }
 
+/// A near-duplicate of `c` (a re-scan and a re-worded note of the same patient): the same text
+/// with a different title and one sentence added, and each image re-encoded with fresh
+/// low-level noise and a small brightness change. Search must rank it first for `c`.
+pub fn near_duplicate(c: &SynthCase, seed: u64) -> SynthCase {
+    let mut rng = Rng::new(seed ^ 0x5eed_d0b1e);
+    let mut d = c.clone();
+    d.key = format!("{}-dup", c.key);
+    d.title = format!("Follow-up: {}", c.title);
+    d.history = format!("{} Re-presented for review.", c.history);
+    d.images = c
+        .images
+        .iter()
+        .enumerate()
+        .map(|(k, im)| {
+            let mut img = image::load_from_memory(&im.png).map(|i| i.to_luma8()).unwrap_or_else(|_| GrayImage::new(8, 8));
+            let shift = rng.range(-6.0, 6.0);
+            for p in img.pixels_mut() {
+                p.0[0] = (p.0[0] as f32 + shift + rng.normal() * 3.0).clamp(0.0, 255.0) as u8;
+            }
+            let mut png = Vec::new();
+            DynamicImage::ImageLuma8(img)
+                .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+                .expect("PNG encoding into memory cannot fail");
+            SynthImage { filename: format!("{}-dup-{k}.png", d.key), png, ..im.clone() }
+        })
+        .collect();
+    d
+}
+
 fn capitalise(s: &str) -> String {
     let mut cs = s.chars();
     match cs.next() {

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 pub struct TestApp {
     pub worker: Option<precedent::WorkerHandle>,
+    pub search: Option<precedent::SearchHandle>,
     pub base: String,
     pub pool: PgPool,
     pub state: app::ssr::AppState,
@@ -40,8 +41,8 @@ async fn admin_url() -> String {
 }
 
 /// The repository's encoders, loaded once per test binary.
-pub async fn encoders() -> std::sync::Arc<precedent::worker::Encoders> {
-    static ENC: tokio::sync::OnceCell<std::sync::Arc<precedent::worker::Encoders>> = tokio::sync::OnceCell::const_new();
+pub async fn encoders() -> std::sync::Arc<precedent_search::Encoders> {
+    static ENC: tokio::sync::OnceCell<std::sync::Arc<precedent_search::Encoders>> = tokio::sync::OnceCell::const_new();
     ENC.get_or_init(|| async {
         let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/models.toml");
         precedent::load_encoders(&manifest, 1).await.expect("encoders (run scripts/setup.sh for ONNX Runtime)")
@@ -73,7 +74,8 @@ pub async fn spawn_app_without_worker() -> TestApp {
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });
-    TestApp { worker: None, base: format!("http://{addr}"), pool, state, db_url, data_dir }
+    let search = precedent::start_search(&state, encoders().await, data_dir.join("index")).await.expect("similarity index");
+    TestApp { worker: None, search: Some(search), base: format!("http://{addr}"), pool, state, db_url, data_dir }
 }
 
 /// A client with its own cookie jar that does not follow redirects.
@@ -106,6 +108,24 @@ impl TestApp {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         panic!("embedding jobs did not finish in 60 s");
+    }
+
+    /// The live similarity service.
+    pub fn similarity(&self) -> std::sync::Arc<precedent_similarity::Similarity> {
+        std::sync::Arc::clone(&self.search.as_ref().expect("search running").similarity)
+    }
+
+    /// Waits until embedding is done and the index has applied every logged change.
+    pub async fn wait_for_search(&self) {
+        self.wait_for_indexing().await;
+        let last = precedent_store::search::last_change(&self.pool).await.expect("last change");
+        for _ in 0..200 {
+            if self.similarity().applied_change() >= last {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the similarity index did not catch up in 10 s");
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,387 @@
+//! "Find similar": the similar-cases panel of the case page and the server functions behind it
+//! and behind ad-hoc search. The logic lives in [`service`], shared with `/api/v1`.
+use crate::dto::{Review, SearchRequest, SimilarParams, SimilarResults};
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use leptos_router::components::A;
+
+/// Similar cases to a stored case.
+#[server(endpoint = "find_similar", input = Json)]
+pub async fn find_similar(case_id: i64, params: SimilarParams) -> Result<SimilarResults, AppError> {
+    let (st, actor, _) = crate::ssr::require_actor().await?;
+    service::similar_to_case(&st, actor, case_id, &params, crate::ssr::client_ip().await).await
+}
+
+/// Similar cases to an ad-hoc query (a case, text and/or images).
+#[server(endpoint = "search_cases", input = Json)]
+pub async fn search_cases(req: SearchRequest) -> Result<SimilarResults, AppError> {
+    let (st, actor, _) = crate::ssr::require_actor().await?;
+    service::search(&st, actor, req, crate::ssr::client_ip().await).await
+}
+
+#[cfg(feature = "ssr")]
+pub mod service {
+    use crate::dto::{ChannelScoreView, Review, SearchRequest, SimilarHitView, SimilarParams, SimilarResults};
+    use crate::error::AppError;
+    use crate::ssr::{audit, AppState, Search};
+    use base64::Engine as _;
+    use precedent_accounts::{can_read_case, sees_hit_in_full, Actor};
+    use precedent_search::engine::{imaging, Calibration, Channel, Filter, Query, SearchOptions, Weights};
+    use precedent_search::SearchError;
+    use precedent_types::{CaseId, ImageId, Modality, UserId};
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    /// At most this many images in one ad-hoc query.
+    pub const MAX_QUERY_IMAGES: usize = 8;
+    /// At most this many characters of query text.
+    pub const MAX_QUERY_TEXT: usize = 20_000;
+
+    fn day(s: &str, what: &str) -> Result<i32, AppError> {
+        let f = time::macros::format_description!("[year]-[month]-[day]");
+        time::Date::parse(s.trim(), &f)
+            .map(|d| d.to_julian_day() - 2_440_588)
+            .map_err(|_| AppError::Invalid(format!("The {what} date must look like 2026-01-31.")))
+    }
+
+    /// Validated options and filter from the user's parameters.
+    pub fn options(p: &SimilarParams) -> Result<(SearchOptions, Filter), AppError> {
+        let k = p.k.unwrap_or(10);
+        if !(1..=100).contains(&k) {
+            return Err(AppError::Invalid("Ask for between 1 and 100 results.".into()));
+        }
+        let w = |x: Option<f32>, name: &str| -> Result<f32, AppError> {
+            match x {
+                None => Ok(1.0),
+                Some(v) if v.is_finite() && (0.0..=100.0).contains(&v) => Ok(v),
+                Some(_) => Err(AppError::Invalid(format!("The {name} weight must be between 0 and 100."))),
+            }
+        };
+        let weights = Weights { text: w(p.text_weight, "text")?, image: w(p.image_weight, "image")? };
+        if weights.text + weights.image <= 0.0 {
+            return Err(AppError::Invalid("At least one weight must be above zero.".into()));
+        }
+        let calibration = match p.calibration.as_deref().map(str::trim) {
+            None | Some("") | Some("z_score") => Calibration::ZScore,
+            Some("rrf") => Calibration::Rrf,
+            Some("raw") => Calibration::Raw,
+            Some(other) => return Err(AppError::Invalid(format!("Unknown calibration “{other}” (z_score, rrf or raw)."))),
+        };
+        let filter = Filter {
+            validated_only: p.validated_only,
+            imaging: match p.modality {
+                None => 0,
+                Some(Modality::Xray) => imaging::XRAY,
+                Some(Modality::Ct) => imaging::CT,
+                Some(Modality::Mr) => imaging::MR,
+                Some(Modality::Other) => imaging::OTHER,
+            },
+            body_region: p.body_region.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_lowercase),
+            from_day: p.from.as_deref().filter(|s| !s.trim().is_empty()).map(|s| day(s, "from")).transpose()?,
+            to_day: p.to.as_deref().filter(|s| !s.trim().is_empty()).map(|s| day(s, "to")).transpose()?,
+        };
+        if let (Some(a), Some(b)) = (filter.from_day, filter.to_day) {
+            if a > b {
+                return Err(AppError::Invalid("The from date is after the to date.".into()));
+            }
+        }
+        Ok((SearchOptions { k: k as usize, weights, calibration, ..SearchOptions::default() }, filter))
+    }
+
+    fn calibration_name(c: Calibration) -> &'static str {
+        match c {
+            Calibration::ZScore => "z_score",
+            Calibration::Rrf => "rrf",
+            Calibration::Raw => "raw",
+        }
+    }
+
+    /// "40–49", "80+".
+    pub fn age_band(age: Option<i32>) -> Option<String> {
+        let a = age?;
+        Some(if a >= 80 { "80+".into() } else { format!("{}–{}", a / 10 * 10, a / 10 * 10 + 9) })
+    }
+
+    /// Similar cases to the stored case `case_id`, if `actor` may read it.
+    pub async fn similar_to_case(st: &AppState, actor: Actor, case_id: i64, p: &SimilarParams, ip: Option<String>) -> Result<SimilarResults, AppError> {
+        let (opt, filter) = options(p)?;
+        let search = st.search()?;
+        let owner = readable_case(st, actor, case_id, &ip).await?;
+        let _ = owner;
+        let engine = search.similarity.engine();
+        let started = std::time::Instant::now();
+        let query = engine.query_for_case(case_id);
+        let pending = query.as_ref().is_none_or(|q| q.text.is_none() && q.images.is_empty());
+        audit(&st.pool, Some(actor), "case.similar", Some(("case", case_id)), ip, "ok").await?;
+        run(st, search, actor, query.unwrap_or_default(), &opt, &filter, pending, started).await
+    }
+
+    /// The owner of `case_id` if `actor` may read it; "not found" otherwise (ids cannot be probed).
+    async fn readable_case(st: &AppState, actor: Actor, case_id: i64, ip: &Option<String>) -> Result<UserId, AppError> {
+        match precedent_store::cases::owner_of(&st.pool, CaseId(case_id)).await? {
+            Some(owner) if can_read_case(&actor, owner) => Ok(owner),
+            Some(_) => {
+                audit(&st.pool, Some(actor), "case.similar", Some(("case", case_id)), ip.clone(), "denied").await?;
+                Err(AppError::NotFound)
+            }
+            None => Err(AppError::NotFound),
+        }
+    }
+
+    /// An ad-hoc query: any mix of a stored case, free text and images.
+    pub async fn search(st: &AppState, actor: Actor, req: SearchRequest, ip: Option<String>) -> Result<SimilarResults, AppError> {
+        let (opt, filter) = options(&req.params)?;
+        let search = st.search()?;
+        let text = req.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+        if text.as_ref().is_some_and(|t| t.chars().count() > MAX_QUERY_TEXT) {
+            return Err(AppError::Invalid(format!("The query text is too long (at most {MAX_QUERY_TEXT} characters).")));
+        }
+        if req.images_base64.len() > MAX_QUERY_IMAGES {
+            return Err(AppError::Invalid(format!("At most {MAX_QUERY_IMAGES} images per query.")));
+        }
+        if req.case_id.is_none() && text.is_none() && req.images_base64.is_empty() {
+            return Err(AppError::Invalid("Give a case, some text or an image to search with.".into()));
+        }
+        let limit = (st.limits.max_file_mb * 1024 * 1024) as usize;
+        let mut images = Vec::with_capacity(req.images_base64.len());
+        for (i, b64) in req.images_base64.iter().enumerate() {
+            if b64.len() > limit / 3 * 4 + 8 {
+                return Err(AppError::Invalid(format!("Image {} is too large (the limit is {} MB).", i + 1, st.limits.max_file_mb)));
+            }
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64.trim())
+                .map_err(|_| AppError::Invalid(format!("Image {} is not valid base64.", i + 1)))?;
+            images.push(bytes);
+        }
+        let started = std::time::Instant::now();
+        let engine = search.similarity.engine();
+        let mut query = match req.case_id {
+            Some(id) => {
+                readable_case(st, actor, id.0, &ip).await?;
+                engine.query_for_case(id.0).unwrap_or_else(|| Query { exclude: vec![id.0], ..Query::default() })
+            }
+            None => Query::default(),
+        };
+        let enc = Arc::clone(&search.encoders);
+        let encoded = tokio::task::spawn_blocking(move || -> Result<(Option<Vec<f32>>, Vec<Vec<f32>>), (usize, SearchError)> {
+            let t = match text {
+                Some(t) => Some(enc.text.encode(&[t.as_str()]).map_err(|e| (0, e))?.remove(0)),
+                None => None,
+            };
+            let mut vs = Vec::new();
+            if let Some(ie) = &enc.image {
+                for (i, bytes) in images.iter().enumerate() {
+                    vs.push(ie.encode_bytes(bytes).map_err(|e| (i + 1, e))?);
+                }
+            }
+            Ok((t, vs))
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "encoding task failed");
+            AppError::Internal
+        })?;
+        let (text_vec, image_vecs) = match encoded {
+            Ok(v) => v,
+            Err((i, SearchError::Image(reason))) if i > 0 => {
+                return Err(AppError::Invalid(format!("Image {i} could not be read as a scan: {reason}")));
+            }
+            Err((_, e)) => {
+                tracing::error!(error = %e, "query encoding failed");
+                return Err(AppError::Internal);
+            }
+        };
+        if text_vec.is_some() {
+            query.text = text_vec;
+        }
+        query.images.extend(image_vecs.into_iter().map(|v| (None, v)));
+        audit(&st.pool, Some(actor), "search", req.case_id.map(|c| ("case", c.0)), ip, "ok").await?;
+        let pending = query.text.is_none() && query.images.is_empty();
+        run(st, search, actor, query, &opt, &filter, pending, started).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run(
+        st: &AppState,
+        search: &Search,
+        actor: Actor,
+        query: Query,
+        opt: &precedent_search::engine::SearchOptions,
+        filter: &Filter,
+        pending: bool,
+        started: std::time::Instant,
+    ) -> Result<SimilarResults, AppError> {
+        let engine = search.similarity.engine();
+        let mut query_channels = Vec::new();
+        if query.text.is_some() {
+            query_channels.push("text".to_string());
+        }
+        if !query.images.is_empty() {
+            query_channels.push("image".to_string());
+        }
+        let hits = if pending { Vec::new() } else { engine.search(&query, filter, opt) };
+        let ids: Vec<i64> = hits.iter().map(|h| h.case).collect();
+        let rows: HashMap<i64, precedent_store::search::HitCase> =
+            precedent_store::search::hit_cases(&st.pool, &ids).await?.into_iter().map(|r| (r.id, r)).collect();
+        let views = hits
+            .into_iter()
+            .filter_map(|h| {
+                // A case deleted since the index last heard of it is simply skipped.
+                let r = rows.get(&h.case)?;
+                let full = sees_hit_in_full(&actor, UserId(r.owner_id));
+                let image = h.channels.iter().find(|c| c.channel == Channel::Image);
+                let matched = image.and_then(|c| c.hit_item).map(ImageId);
+                Some(SimilarHitView {
+                    case: CaseId(h.case),
+                    title: full.then(|| r.title.clone()),
+                    diagnosis: r.diagnosis.clone(),
+                    review: match r.review.as_deref() {
+                        Some("validate") => Review::Validated,
+                        Some("correct") => Review::Corrected,
+                        _ => Review::Unreviewed,
+                    },
+                    age_band: age_band(r.age_years),
+                    sex: r.sex.clone(),
+                    body_region: r.body_region.clone(),
+                    match_pct: h.cosine * 100.0,
+                    score: h.fused,
+                    channels: h
+                        .channels
+                        .iter()
+                        .map(|c| ChannelScoreView {
+                            channel: match c.channel {
+                                Channel::Text => "text".into(),
+                                Channel::Image => "image".into(),
+                            },
+                            pct: c.cosine * 100.0,
+                            weight: c.weight,
+                        })
+                        .collect(),
+                    query_image: image.and_then(|c| c.query_item).map(ImageId),
+                    matched_image: matched,
+                    // Images are only linked where the caller may fetch them.
+                    thumbnail: if full { matched.or(r.first_image.map(ImageId)) } else { None },
+                    deidentified: !full,
+                })
+            })
+            .collect();
+        Ok(SimilarResults {
+            hits: views,
+            query_channels,
+            calibration: calibration_name(opt.calibration).into(),
+            text_model: engine.text_model.clone(),
+            image_model: engine.image_model.clone(),
+            pending,
+            took_ms: started.elapsed().as_secs_f32() * 1000.0,
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn parameters_are_checked() {
+            let (o, f) = options(&SimilarParams::default()).unwrap();
+            assert_eq!(o.k, 10);
+            assert!(f.is_empty());
+            assert_eq!(o.weights, Weights { text: 1.0, image: 1.0 });
+            for bad in [
+                SimilarParams { k: Some(0), ..Default::default() },
+                SimilarParams { k: Some(101), ..Default::default() },
+                SimilarParams { text_weight: Some(0.0), image_weight: Some(0.0), ..Default::default() },
+                SimilarParams { text_weight: Some(-1.0), ..Default::default() },
+                SimilarParams { text_weight: Some(f32::NAN), ..Default::default() },
+                SimilarParams { from: Some("31/01/2026".into()), ..Default::default() },
+                SimilarParams { from: Some("2026-02-01".into()), to: Some("2026-01-01".into()), ..Default::default() },
+                SimilarParams { calibration: Some("magic".into()), ..Default::default() },
+            ] {
+                assert!(matches!(options(&bad), Err(AppError::Invalid(_))), "{bad:?}");
+            }
+            let (_, f) = options(&SimilarParams {
+                modality: Some(Modality::Ct),
+                body_region: Some(" Chest ".into()),
+                from: Some("1970-01-02".into()),
+                validated_only: true,
+                ..Default::default()
+            })
+            .unwrap();
+            assert_eq!(f, Filter { validated_only: true, imaging: imaging::CT, body_region: Some("chest".into()), from_day: Some(1), to_day: None });
+        }
+
+        #[test]
+        fn age_bands() {
+            assert_eq!(age_band(Some(47)).as_deref(), Some("40–49"));
+            assert_eq!(age_band(Some(3)).as_deref(), Some("0–9"));
+            assert_eq!(age_band(Some(91)).as_deref(), Some("80+"));
+            assert_eq!(age_band(None), None);
+        }
+    }
+}
+
+fn review_badge(r: Review) -> (&'static str, &'static str) {
+    match r {
+        Review::Validated => ("badge badge-ok", "validated"),
+        Review::Corrected => ("badge badge-warn", "corrected"),
+        Review::Unreviewed => ("badge", "unreviewed"),
+    }
+}
+
+/// The "Similar cases" panel of a case page. Server-rendered with the page.
+#[component]
+pub fn SimilarPanel(case_id: i64) -> impl IntoView {
+    let results = Resource::new(move || case_id, |id| find_similar(id, SimilarParams::default()));
+    view! {
+        <section class="panel similar" aria-labelledby="similar-title">
+            <h2 id="similar-title">"Similar cases"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Finding similar cases…"</p> }>
+                {move || results.get().map(|r| match r {
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(r) if r.pending => view! { <p class="muted similar-pending">"This case is still being indexed; similar cases will appear shortly."</p> }.into_any(),
+                    Ok(r) if r.hits.is_empty() => view! { <p class="muted">"No similar cases found."</p> }.into_any(),
+                    Ok(r) => view! {
+                        <ol class="similar-hits">
+                            {r.hits.into_iter().map(|h| {
+                                let (badge_class, badge) = review_badge(h.review);
+                                let name = h.title.clone().unwrap_or_else(|| "Case from another patient".into());
+                                let who = [h.age_band.clone(), h.sex.clone(), h.body_region.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+                                view! {
+                                    <li class="similar-hit" data-case=h.case.0>
+                                        {h.thumbnail.map(|t| view! { <img class="thumb" src=format!("/media/images/{}/thumb", t.0) alt="Best-matching image" loading="lazy"/> })}
+                                        <div class="similar-body">
+                                            <div class="similar-head">
+                                                <span class="match">{format!("{:.0}%", h.match_pct)}</span>
+                                                {if h.deidentified {
+                                                    view! { <span class="similar-title">{name}</span> }.into_any()
+                                                } else {
+                                                    view! { <A href=format!("/cases/{}", h.case.0)><span class="similar-title">{name}</span></A> }.into_any()
+                                                }}
+                                                <span class=badge_class>{badge}</span>
+                                            </div>
+                                            <p class="similar-dx">{h.diagnosis.unwrap_or_else(|| "No diagnosis recorded".into())}</p>
+                                            {(!who.is_empty()).then(|| view! { <p class="muted small">{who}</p> })}
+                                            <ul class="bars">
+                                                {h.channels.into_iter().map(|c| {
+                                                    let w = c.pct.clamp(0.0, 100.0);
+                                                    view! {
+                                                        <li class="bar">
+                                                            <span class="bar-label">{c.channel.clone()}</span>
+                                                            <span class="bar-track"><span class="bar-fill" style=format!("width:{w:.0}%")></span></span>
+                                                            <span class="bar-value">{format!("{:.0}%", c.pct)}</span>
+                                                        </li>
+                                                    }
+                                                }).collect_view()}
+                                            </ul>
+                                        </div>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ol>
+                        <p class="muted small">{format!("Ordered by calibrated score ({}); % is cosine similarity. Models: {}{}.", r.calibration, r.text_model, r.image_model.map(|m| format!(", {m}")).unwrap_or_default())}</p>
+                    }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,172 @@
+//! What the similarity indexes are built from: each case's vectors and filter fields, the change
+//! log that keeps a live index in step with the database, and which model each index uses.
+use crate::Result;
+use sqlx::PgPool;
+
+/// A case as the indexes see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexRow {
+    pub case_id: i64,
+    /// A doctor has validated or corrected the diagnosis.
+    pub validated: bool,
+    /// Distinct imaging modalities of its images (`xray`, `ct`, `mr`, `other`).
+    pub modalities: Vec<String>,
+    pub body_region: Option<String>,
+    /// Creation date, days since 1970-01-01 (UTC).
+    pub created_day: i32,
+    /// The case's full-text vector for the text model.
+    pub text: Option<Vec<f32>>,
+    /// (image id, vector) for the image model, by image id.
+    pub images: Vec<(i64, Vec<f32>)>,
+}
+
+/// Which cases to read.
+#[derive(Debug, Clone, Copy)]
+pub enum Selection<'a> {
+    /// These cases (those that no longer exist are simply absent from the result).
+    Ids(&'a [i64]),
+    /// The next `limit` cases after `after`, by id (for building in batches).
+    After { after: i64, limit: i64 },
+}
+
+type Row = (i64, bool, Option<String>, i32, Vec<String>, Option<Vec<f32>>);
+
+/// Reads the index rows of the selected cases, by case id.
+pub async fn index_rows(pool: &PgPool, sel: Selection<'_>, text_model: &str, image_model: Option<&str>) -> Result<Vec<IndexRow>> {
+    const COLUMNS: &str = "c.id,
+        EXISTS (SELECT 1 FROM validations v WHERE v.case_id = c.id) AS validated,
+        c.body_region,
+        ((c.created_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01') AS created_day,
+        COALESCE((SELECT array_agg(DISTINCT i.modality ORDER BY i.modality) FROM case_images i WHERE i.case_id = c.id), '{}') AS modalities,
+        (SELECT t.vector FROM text_vectors t WHERE t.case_id = c.id AND t.field = 'full' AND t.model = $1) AS text";
+    let rows: Vec<Row> = match sel {
+        Selection::Ids(ids) => {
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM cases c WHERE c.id = ANY($2) ORDER BY c.id"))
+                .bind(text_model)
+                .bind(ids)
+                .fetch_all(pool)
+                .await?
+        }
+        Selection::After { after, limit } => {
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM cases c WHERE c.id > $2 ORDER BY c.id LIMIT $3"))
+                .bind(text_model)
+                .bind(after)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }
+    };
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let mut images: Vec<(i64, i64, Vec<f32>)> = match image_model {
+        Some(model) => {
+            sqlx::query_as("SELECT case_id, image_id, vector FROM image_vectors WHERE case_id = ANY($1) AND model = $2 ORDER BY case_id, image_id")
+                .bind(&ids)
+                .bind(model)
+                .fetch_all(pool)
+                .await?
+        }
+        None => Vec::new(),
+    };
+    images.reverse();
+    let mut out = Vec::with_capacity(rows.len());
+    for (case_id, validated, body_region, created_day, modalities, text) in rows {
+        let mut imgs = Vec::new();
+        while images.last().is_some_and(|i| i.0 == case_id) {
+            if let Some((_, id, v)) = images.pop() {
+                imgs.push((id, v));
+            }
+        }
+        out.push(IndexRow { case_id, validated, modalities, body_region, created_day, text, images: imgs });
+    }
+    Ok(out)
+}
+
+/// Number of cases (the denominator of build progress).
+pub async fn case_count(pool: &PgPool) -> Result<i64> {
+    crate::cases::count(pool).await
+}
+
+/// The newest change id (0 when none).
+pub async fn last_change(pool: &PgPool) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COALESCE(max(id), 0) FROM search_changes").fetch_one(pool).await?)
+}
+
+/// Up to `limit` changes after `after`: (change id, case id), oldest first.
+pub async fn changes_after(pool: &PgPool, after: i64, limit: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(sqlx::query_as("SELECT id, case_id FROM search_changes WHERE id > $1 ORDER BY id LIMIT $2")
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// The model each channel's index uses, if one was chosen (`text`, `image`).
+pub async fn active_model(pool: &PgPool, channel: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT model FROM search_settings WHERE channel = $1").bind(channel).fetch_optional(pool).await?)
+}
+
+/// Records the model a channel's index now uses.
+pub async fn set_active_model(pool: &PgPool, channel: &str, model: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO search_settings (channel, model) VALUES ($1, $2)
+         ON CONFLICT (channel) DO UPDATE SET model = EXCLUDED.model, set_at = now()",
+    )
+    .bind(channel)
+    .bind(model)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Queues embedding jobs for every case lacking a vector for `model` in `channel` (after a
+/// model change). Returns how many were queued.
+pub async fn enqueue_missing(pool: &PgPool, channel: &str, model: &str) -> Result<u64> {
+    let sql = match channel {
+        "text" => {
+            "INSERT INTO embedding_jobs (case_id)
+             SELECT c.id FROM cases c
+             WHERE NOT EXISTS (SELECT 1 FROM text_vectors t WHERE t.case_id = c.id AND t.model = $1)
+               AND NOT EXISTS (SELECT 1 FROM embedding_jobs j WHERE j.case_id = c.id AND j.state = 'pending')"
+        }
+        _ => {
+            "INSERT INTO embedding_jobs (case_id)
+             SELECT DISTINCT i.case_id FROM case_images i
+             WHERE NOT EXISTS (SELECT 1 FROM image_vectors v WHERE v.image_id = i.id AND v.model = $1)
+               AND NOT EXISTS (SELECT 1 FROM embedding_jobs j WHERE j.case_id = i.case_id AND j.state = 'pending')"
+        }
+    };
+    Ok(sqlx::query(sql).bind(model).execute(pool).await?.rows_affected())
+}
+
+/// What a results list shows about each hit, by case id.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct HitCase {
+    pub id: i64,
+    pub owner_id: i64,
+    pub title: String,
+    /// The newest validation's diagnosis, else the recorded one.
+    pub diagnosis: Option<String>,
+    /// `validate`, `correct` or `None` (unreviewed).
+    pub review: Option<String>,
+    pub age_years: Option<i32>,
+    pub sex: Option<String>,
+    pub body_region: Option<String>,
+    /// The first image, for a thumbnail when no image matched.
+    pub first_image: Option<i64>,
+}
+
+pub async fn hit_cases(pool: &PgPool, ids: &[i64]) -> Result<Vec<HitCase>> {
+    Ok(sqlx::query_as(
+        "SELECT c.id, c.owner_id, c.title,
+                COALESCE(lv.diagnosis, c.diagnosis) AS diagnosis, lv.action AS review,
+                c.age_years, c.sex, c.body_region,
+                (SELECT i.id FROM case_images i WHERE i.case_id = c.id ORDER BY i.position LIMIT 1) AS first_image
+         FROM cases c
+         LEFT JOIN LATERAL (SELECT v.diagnosis, v.action FROM validations v WHERE v.case_id = c.id
+                            ORDER BY v.created_at DESC, v.id DESC LIMIT 1) lv ON TRUE
+         WHERE c.id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?)
+}

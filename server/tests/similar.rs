@@ -1,0 +1,263 @@
+//! Similar-case search end to end: a synthetic library with planted near-duplicates is imported,
+//! embedded by the worker and indexed; queries through the JSON API and the server functions
+//! find the duplicates first, respect filters and who is asking, and the index stays equal to
+//! the database through inserts, deletions and restarts.
+mod common;
+
+use common::{case_form, case_id, spawn_app, TestApp};
+use precedent_types::Role;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// Imports 20 synthetic cases plus near-duplicates of cases 0, 7 and 14; returns case ids by key.
+async fn library(app: &TestApp) -> HashMap<String, i64> {
+    let mut cases = precedent_synth::generate(21, 20);
+    for i in [0usize, 7, 14] {
+        let d = precedent_synth::near_duplicate(&cases[i], i as u64);
+        cases.push(d);
+    }
+    let dir = app.data_dir.join("dup-library");
+    precedent::seed::export_cases(&dir, &cases).unwrap();
+    let owner = precedent::import::library_owner(&app.state).await.unwrap();
+    let r = precedent::import::import(&app.state, &dir, owner, |_, _, _| {}).await.unwrap();
+    assert_eq!(r.imported, 23, "{:?}", r.refused);
+    app.wait_for_search().await;
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, external_ref FROM cases WHERE external_ref IS NOT NULL").fetch_all(&app.pool).await.unwrap();
+    rows.into_iter().map(|(id, k)| (k, id)).collect()
+}
+
+fn hit_ids(v: &Value) -> Vec<i64> {
+    v["hits"].as_array().unwrap_or(&Vec::new()).iter().map(|h| h["case"].as_i64().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn planted_near_duplicates_come_first_in_every_modality() {
+    let app = spawn_app().await;
+    let ids = library(&app).await;
+    let doctor = app.staff("dr@example.org", Role::Doctor).await;
+    for i in [0usize, 7, 14] {
+        let key = format!("synth-21-{i:06}");
+        let (orig, dup) = (ids[&key], ids[&format!("{key}-dup")]);
+        for (tw, iw) in [(1.0, 1.0), (1.0, 0.0), (0.0, 1.0)] {
+            let res = doctor
+                .get(app.url(&format!("/api/v1/cases/{orig}/similar?k=5&text_weight={tw}&image_weight={iw}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200);
+            let v: Value = res.json().await.unwrap();
+            let hits = hit_ids(&v);
+            assert_eq!(hits.first(), Some(&dup), "weights {tw}/{iw}: {v}");
+            assert!(!hits.contains(&orig), "the query case is never its own hit");
+            let top = &v["hits"][0];
+            assert!(top["match_pct"].as_f64().unwrap() > 90.0, "{top}");
+            assert!(top["title"].as_str().unwrap().starts_with("Follow-up"));
+            assert_eq!(top["review"], "unreviewed");
+            assert!(top["diagnosis"].is_string());
+            let channels: Vec<&str> = top["channels"].as_array().unwrap().iter().map(|c| c["channel"].as_str().unwrap()).collect();
+            match (tw > 0.0, iw > 0.0) {
+                (true, true) => assert_eq!(channels, ["text", "image"]),
+                (true, false) => assert_eq!(channels, ["text"]),
+                _ => {
+                    assert_eq!(channels, ["image"]);
+                    assert!(top["matched_image"].is_i64() && top["query_image"].is_i64(), "which image matched which: {top}");
+                }
+            }
+        }
+    }
+    // Ad-hoc: the duplicate's own note as free text finds the pair; an uploaded scan too.
+    let c = precedent_synth::generate_one(21, 7);
+    let dup7 = ids["synth-21-000007-dup"];
+    let orig7 = ids["synth-21-000007"];
+    let res = doctor.post(app.url("/api/v1/search")).json(&json!({ "text": format!("{} {}", c.history, c.exam), "k": 3 })).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let hits = hit_ids(&res.json().await.unwrap());
+    assert!(hits[..2].contains(&orig7) && hits[..2].contains(&dup7), "{hits:?}");
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&c.images[0].png);
+    let res = doctor.post(app.url("/api/v1/search")).json(&json!({ "images_base64": [b64], "k": 3 })).send().await.unwrap();
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(hit_ids(&v)[0], orig7, "{v}");
+    assert_eq!(v["query_channels"], json!(["image"]));
+    // The server function the case page uses answers the same.
+    let res = doctor.post(app.url("/api/find_similar")).json(&json!({ "case_id": orig7, "params": { "k": 2 } })).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(hit_ids(&res.json().await.unwrap())[0], dup7);
+}
+
+#[tokio::test]
+async fn bad_queries_get_clear_errors() {
+    let app = spawn_app().await;
+    let doctor = app.staff("dr@example.org", Role::Doctor).await;
+    let cases = [
+        (json!({}), "Give a case"),
+        (json!({ "text": "cough", "k": 0 }), "between 1 and 100"),
+        (json!({ "text": "cough", "text_weight": 0, "image_weight": 0 }), "weight"),
+        (json!({ "images_base64": ["!!!"] }), "base64"),
+        (json!({ "images_base64": ["aGVsbG8gd29ybGQ="] }), "Image 1"),
+        (json!({ "text": "x", "from": "yesterday" }), "date"),
+    ];
+    for (body, needle) in cases {
+        let res = doctor.post(app.url("/api/v1/search")).json(&body).send().await.unwrap();
+        assert_eq!(res.status(), 422, "{body}");
+        let v: Value = res.json().await.unwrap();
+        assert!(v["error"].as_str().unwrap().contains(needle), "{body}: {v}");
+    }
+    let res = doctor.post(app.url("/api/v1/search")).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    let res = doctor.get(app.url("/api/v1/cases/999999/similar")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test]
+async fn filters_are_never_violated() {
+    let app = spawn_app().await;
+    let ids = library(&app).await;
+    let doctor = app.staff("dr@example.org", Role::Doctor).await;
+    // Validate three cases.
+    let dr_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'dr@example.org'").fetch_one(&app.pool).await.unwrap();
+    let validated: Vec<i64> = ["synth-21-000003", "synth-21-000013", "synth-21-000017"].iter().map(|k| ids[*k]).collect();
+    for c in &validated {
+        precedent_store::cases::add_validation(&app.pool, precedent_types::CaseId(*c), precedent_types::UserId(dr_id), Role::Doctor, "validate", "Confirmed", precedent_types::Certainty::Certain, "")
+            .await
+            .unwrap();
+    }
+    app.wait_for_search().await;
+    let q = ids["synth-21-000000"];
+    let meta: Vec<(i64, Option<String>, Vec<String>)> = sqlx::query_as(
+        "SELECT c.id, c.body_region, COALESCE((SELECT array_agg(DISTINCT modality) FROM case_images i WHERE i.case_id = c.id), '{}') FROM cases c",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let meta: HashMap<i64, (Option<String>, Vec<String>)> = meta.into_iter().map(|(id, r, m)| (id, (r, m))).collect();
+    let region = meta[&q].0.clone().unwrap();
+    for (query, check) in [
+        ("validated_only=true", Box::new(|id: i64| validated.contains(&id)) as Box<dyn Fn(i64) -> bool>),
+        ("modality=ct", Box::new(|id: i64| meta[&id].1.iter().any(|m| m == "ct"))),
+        ("modality=xray", Box::new(|id: i64| meta[&id].1.iter().any(|m| m == "xray"))),
+        (&*format!("body_region={}", region.to_uppercase()), Box::new(|id: i64| meta[&id].0.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(&region)))),
+        ("from=2000-01-01&to=2000-12-31", Box::new(|_| false)),
+    ] {
+        let v: Value = doctor.get(app.url(&format!("/api/v1/cases/{q}/similar?k=50&{query}"))).send().await.unwrap().json().await.unwrap();
+        let hits = hit_ids(&v);
+        for h in &hits {
+            assert!(check(*h), "{query} let case {h} through");
+        }
+        if query.starts_with("validated") {
+            assert_eq!(hits.len(), 3, "every validated case is found: {v}");
+        }
+        if query.starts_with("from") {
+            assert!(hits.is_empty());
+        }
+    }
+}
+
+#[tokio::test]
+async fn patients_see_only_their_own_query_cases_and_de_identified_hits() {
+    let app = spawn_app().await;
+    let ids = library(&app).await;
+    let alice = app.patient("alice@example.org").await;
+    let bob = app.patient("bob@example.org").await;
+    let alice_case = case_id(app.create_case(&alice, case_form("My cough")).await).await;
+    app.wait_for_search().await;
+    // Bob cannot use Alice's case as a query, nor probe it.
+    let res = bob.get(app.url(&format!("/api/v1/cases/{alice_case}/similar"))).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let res = bob.post(app.url("/api/v1/search")).json(&json!({ "case_id": alice_case })).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    // Anonymous callers get nothing.
+    let res = common::client().get(app.url(&format!("/api/v1/cases/{alice_case}/similar"))).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    // Alice's own query works; other people's cases come back de-identified.
+    let v: Value = alice.get(app.url(&format!("/api/v1/cases/{alice_case}/similar?k=10"))).send().await.unwrap().json().await.unwrap();
+    let hits = v["hits"].as_array().unwrap();
+    assert_eq!(hits.len(), 10, "{v}");
+    for h in hits {
+        assert_eq!(h["deidentified"], true);
+        assert!(h["title"].is_null() && h["thumbnail"].is_null(), "{h}");
+        assert!(h["diagnosis"].is_string());
+    }
+    // A doctor sees titles.
+    let doctor = app.staff("dr@example.org", Role::Doctor).await;
+    let v: Value = doctor.get(app.url(&format!("/api/v1/cases/{alice_case}/similar?k=3"))).send().await.unwrap().json().await.unwrap();
+    assert!(v["hits"].as_array().unwrap().iter().all(|h| h["title"].is_string() && h["deidentified"] == false));
+    let _ = ids;
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'case.similar' AND outcome = 'denied'").fetch_one(&app.pool).await.unwrap();
+    assert!(audited >= 1);
+}
+
+#[tokio::test]
+async fn index_and_database_agree_through_inserts_deletes_and_restarts() {
+    let mut app = spawn_app().await;
+    let ids = library(&app).await;
+    let sim = app.similarity();
+    let r = sim.check().await.unwrap();
+    assert!(r.agrees(), "{r:?}");
+    assert_eq!(r.cases_in_db, 23);
+    // Insert through the API.
+    let doctor = app.staff("dr@example.org", Role::Doctor).await;
+    let new_case = case_id(app.create_case(&doctor, case_form("Fresh case")).await).await;
+    app.wait_for_search().await;
+    assert!(sim.engine().case(new_case).is_some_and(|c| c.text.is_some() && !c.images.is_empty()));
+    // Delete a case and one image's vector behind the application's back.
+    let gone = ids["synth-21-000007-dup"];
+    sqlx::query("DELETE FROM cases WHERE id = $1").bind(gone).execute(&app.pool).await.unwrap();
+    let img_case = ids["synth-21-000014"];
+    sqlx::query("DELETE FROM image_vectors WHERE case_id = $1").bind(img_case).execute(&app.pool).await.unwrap();
+    app.wait_for_search().await;
+    let r = sim.check().await.unwrap();
+    assert!(r.agrees(), "{r:?}");
+    assert!(sim.engine().case(gone).is_none());
+    assert!(sim.engine().case(img_case).unwrap().images.is_empty());
+    let orig7 = ids["synth-21-000007"];
+    let v: Value = doctor.get(app.url(&format!("/api/v1/cases/{orig7}/similar?k=40"))).send().await.unwrap().json().await.unwrap();
+    assert!(!hit_ids(&v).contains(&gone), "a deleted case never comes back");
+    let before = sim.engine().stats();
+
+    // Restart: the saved generation is loaded (not rebuilt) and changes made while the server
+    // was down are replayed.
+    app.search.take().unwrap().stop().await;
+    app.worker.take().unwrap().stop().await;
+    let header_before = std::fs::read_to_string(app.data_dir.join("index/CURRENT")).unwrap();
+    sqlx::query("DELETE FROM cases WHERE id = $1").bind(ids["synth-21-000001"]).execute(&app.pool).await.unwrap();
+    let enc = common::encoders().await;
+    let reopened = precedent_similarity::Similarity::open(app.pool.clone(), app.data_dir.join("index"), precedent::models_of(&enc), Default::default())
+        .await
+        .unwrap();
+    let s = reopened.engine().stats();
+    assert_eq!(s.cases, before.cases - 1);
+    assert_eq!(s.text.dead, before.text.dead + 1, "loaded from disk with its dead points (not rebuilt), plus the case deleted while down");
+    assert_eq!(std::fs::read_to_string(app.data_dir.join("index/CURRENT")).unwrap(), header_before);
+    let r = reopened.check().await.unwrap();
+    assert!(r.agrees(), "{r:?}");
+    // Files that do not fit (another model) are rebuilt, not trusted.
+    let mut other = precedent::models_of(&enc);
+    other.text = "other-model@1".into();
+    let rebuilt = precedent_similarity::Similarity::open(app.pool.clone(), app.data_dir.join("index"), other, Default::default()).await.unwrap();
+    assert_eq!(rebuilt.engine().stats().text.live, 0, "no vectors exist for that model");
+}
+
+#[tokio::test]
+async fn rebuild_swaps_while_queries_keep_working() {
+    let app = spawn_app().await;
+    let ids = library(&app).await;
+    let sim = app.similarity();
+    let q = sim.engine().query_for_case(ids["synth-21-000000"]).unwrap();
+    let opts = precedent_search::engine::SearchOptions::default();
+    let before = sim.engine().search(&q, &Default::default(), &opts);
+    let old = sim.engine();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let header = sim.rebuild(None, &|p| seen.lock().unwrap().push(p.clone())).await.unwrap();
+    assert_eq!(header.cases, 23);
+    // The old engine stayed usable throughout; the new one answers the same.
+    assert_eq!(old.search(&q, &Default::default(), &opts), before);
+    assert!(!std::sync::Arc::ptr_eq(&old, &sim.engine()));
+    let after = sim.engine().search(&q, &Default::default(), &opts);
+    assert_eq!(after.iter().map(|h| h.case).collect::<Vec<_>>(), before.iter().map(|h| h.case).collect::<Vec<_>>());
+    let seen = seen.into_inner().unwrap();
+    assert!(seen.iter().any(|p| p.running && p.total == 23 && p.done > 0));
+    let last = sim.progress();
+    assert!(!last.running && last.finished.as_deref().unwrap_or("").starts_with("built 23 cases"), "{last:?}");
+    assert!(sim.check().await.unwrap().agrees());
+}
