@@ -31,7 +31,6 @@ pub mod service {
     use precedent_search::SearchError;
     use precedent_types::{CaseId, ImageId, Modality, UserId};
     use std::collections::HashMap;
-    use std::sync::Arc;
 
     /// At most this many images in one ad-hoc query.
     pub const MAX_QUERY_IMAGES: usize = 8;
@@ -163,7 +162,7 @@ pub mod service {
             }
             None => Query::default(),
         };
-        let enc = Arc::clone(&search.encoders);
+        let enc = search.encoders.get();
         let encoded = tokio::task::spawn_blocking(move || -> Result<(Option<Vec<f32>>, Vec<Vec<f32>>), (usize, SearchError)> {
             let t = match text {
                 Some(t) => Some(enc.text.encode(&[t.as_str()]).map_err(|e| (0, e))?.remove(0)),

@@ -45,7 +45,7 @@ pub struct AppState {
 #[derive(Clone)]
 pub struct Search {
     pub similarity: Arc<precedent_similarity::Similarity>,
-    pub encoders: Arc<precedent_search::Encoders>,
+    pub encoders: Arc<precedent_search::EncoderSlot>,
 }
 
 impl AppState {

@@ -98,7 +98,7 @@ impl WorkerHandle {
 }
 
 /// Starts the embedding worker over the job queue.
-pub fn start_worker(pool: PgPool, blobs: BlobStore, encoders: Arc<precedent_search::Encoders>) -> WorkerHandle {
+pub fn start_worker(pool: PgPool, blobs: BlobStore, encoders: Arc<precedent_search::EncoderSlot>) -> WorkerHandle {
     let (stop, rx) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(worker::run(pool, blobs, encoders, rx));
     WorkerHandle { stop, task }
@@ -126,19 +126,86 @@ pub fn models_of(encoders: &precedent_search::Encoders) -> precedent_similarity:
     precedent_similarity::Models { text, image, text_dim, image_dim }
 }
 
-/// Opens (loads or builds) the similarity indexes under `index_dir`, makes search available in
-/// `st`, and keeps the indexes in step with the database until stopped.
-pub async fn start_search(st: &AppState, encoders: Arc<precedent_search::Encoders>, index_dir: PathBuf) -> Result<SearchHandle, ServerError> {
+/// Opens (loads or builds) the similarity indexes under `index_dir` for the encoders in `slot`,
+/// makes search available in `st`, and keeps the indexes in step with the database until
+/// stopped. When another process (`precedent reindex --text-model …`) switches models, the new
+/// index generation is swapped in and the encoders follow: `manifest` is where they are loaded from.
+pub async fn start_search(st: &AppState, slot: Arc<precedent_search::EncoderSlot>, index_dir: PathBuf, manifest: PathBuf) -> Result<SearchHandle, ServerError> {
     let started = std::time::Instant::now();
-    let similarity = precedent_similarity::Similarity::open(st.pool.clone(), index_dir, models_of(&encoders), Default::default())
+    let similarity = precedent_similarity::Similarity::open(st.pool.clone(), index_dir, models_of(&slot.get()), Default::default())
         .await
         .map_err(|e| ServerError::Other(format!("similarity index: {e}")))?;
     let stats = similarity.engine().stats();
     tracing::info!(cases = stats.cases, text = stats.text.live, image = stats.image.live, ms = started.elapsed().as_millis() as u64, "similarity index ready");
-    let _ = st.search.set(app::ssr::Search { similarity: Arc::clone(&similarity), encoders });
+    let _ = st.search.set(app::ssr::Search { similarity: Arc::clone(&similarity), encoders: Arc::clone(&slot) });
     let (stop, rx) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(Arc::clone(&similarity).follow(rx, Duration::from_millis(250)));
+    let follow = tokio::spawn(Arc::clone(&similarity).follow(rx.clone(), Duration::from_millis(250)));
+    let models = tokio::spawn(follow_models(st.pool.clone(), Arc::clone(&similarity), slot, manifest, rx));
+    let task = tokio::spawn(async move {
+        let _ = follow.await;
+        let _ = models.await;
+    });
     Ok(SearchHandle { similarity, stop, task })
+}
+
+/// Keeps the encoders equal to the models of the live index: after a switch, loads the new
+/// encoders, swaps them in (the worker and ad-hoc queries pick them up) and queues embedding for
+/// cases that still lack vectors of the new models.
+async fn follow_models(
+    pool: PgPool,
+    similarity: Arc<precedent_similarity::Similarity>,
+    slot: Arc<precedent_search::EncoderSlot>,
+    manifest: PathBuf,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let want = similarity.models();
+        let have = models_of(&slot.get());
+        if want.text == have.text && want.image == have.image {
+            continue;
+        }
+        let (m, t, i) = (manifest.clone(), want.text.clone(), want.image.clone());
+        match tokio::task::spawn_blocking(move || precedent_search::Encoders::load_ids(&m, Some(&t), i.as_deref(), 1)).await {
+            Ok(Ok(enc)) => {
+                slot.set(Arc::new(enc));
+                tracing::info!(text = %want.text, image = ?want.image, "encoders switched to the index's models");
+                let mut queued = precedent_store::search::enqueue_missing(&pool, "text", &want.text).await.unwrap_or(0);
+                if let Some(m) = &want.image {
+                    queued += precedent_store::search::enqueue_missing(&pool, "image", m).await.unwrap_or(0);
+                }
+                if queued > 0 {
+                    tracing::info!(cases = queued, "queued embedding for cases missing the new models' vectors");
+                }
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "cannot load the index's encoders; ad-hoc queries and new cases use the old ones"),
+            Err(e) => tracing::error!(error = %e, "encoder loading task failed"),
+        }
+    }
+}
+
+/// The encoders a server should run: the models the index was last built with (recorded by
+/// `precedent reindex`) when the manifest still has them, else the manifest's defaults.
+pub async fn load_active_encoders(pool: &PgPool, manifest: &Path, threads: usize) -> Result<Arc<precedent_search::Encoders>, precedent_search::SearchError> {
+    let text = precedent_store::search::active_model(pool, "text").await.ok().flatten();
+    let image = precedent_store::search::active_model(pool, "image").await.ok().flatten();
+    let m = manifest.to_path_buf();
+    let loaded = tokio::task::spawn_blocking(move || precedent_search::Encoders::load_ids(&m, text.as_deref(), image.as_deref(), threads))
+        .await
+        .map_err(|e| precedent_search::SearchError::Ort(e.to_string()))?;
+    match loaded {
+        Ok(e) => Ok(Arc::new(e)),
+        Err(e) => {
+            tracing::warn!(error = %e, "the recorded models cannot be loaded; using the manifest's defaults");
+            load_encoders(manifest, threads).await
+        }
+    }
 }
 
 /// Loads the encoders named in the manifest (off the async threads).

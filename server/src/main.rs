@@ -70,6 +70,23 @@ enum Command {
         #[arg(long)]
         cache: Option<PathBuf>,
     },
+    /// Rebuild the similarity indexes from the database without stopping a running server (it
+    /// swaps the new ones in); with a model from the manifest, first embed every case with it.
+    Reindex {
+        /// Text encoder (manifest name) to switch to; default: the one the index uses now.
+        #[arg(long)]
+        text_model: Option<String>,
+        /// Image encoder (manifest name) to switch to.
+        #[arg(long)]
+        image_model: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The similarity indexes.
+    Index {
+        #[command(subcommand)]
+        command: IndexCommand,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -106,6 +123,52 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// hnsw_rs vs exact scan on synthetic clustered vectors: recall@10 and q/s at several ef.
+    Ann {
+        #[arg(long, default_value_t = 10_000)]
+        n: usize,
+        #[arg(long, default_value_t = 384)]
+        dim: usize,
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// hnsw_rs vs pgvector HNSW (PostgreSQL from PyPI's pgserver; see scripts/pgvector.sh).
+    Pgvector {
+        #[arg(long, default_value_t = 10_000)]
+        n: usize,
+        #[arg(long, default_value_t = 384)]
+        dim: usize,
+        #[arg(long, default_value_t = 500)]
+        queries: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find-similar over HTTP on loopback against N synthetic cases: latency and req/s.
+    Http {
+        #[arg(long, default_value_t = 10_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 15.0)]
+        seconds: f64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum IndexCommand {
+    /// Compare the saved index (plus the changes logged since) with the database, case by case.
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Models, counts and build time of the current index generation.
+    Stats,
 }
 
 #[derive(Subcommand)]
@@ -215,6 +278,61 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             }
             Ok(())
         }
+        Command::Reindex { text_model, image_model, json } => {
+            let (st, managed) = open_state(&cfg).await?;
+            let out = reindex_command(&cfg, &st, text_model, image_model, json).await;
+            st.pool.close().await;
+            stop_managed(managed).await;
+            out
+        }
+        Command::Index { command } => {
+            let (st, managed) = open_state(&cfg).await?;
+            let out = index_command(&cfg, &st, command).await;
+            st.pool.close().await;
+            stop_managed(managed).await;
+            out
+        }
+        Command::Bench { what: BenchCommand::Ann { n, dim, queries, seed, json } } => {
+            let r = tokio::task::spawn_blocking(move || precedent::bench::ann::run(n, dim, queries, seed, &|s| eprintln!("… {s}")))
+                .await
+                .map_err(other)?;
+            print!("{}", precedent::bench::ann::table(&r));
+            if json {
+                println!("{}", serde_json::to_string(&r).map_err(other)?);
+            }
+            Ok(())
+        }
+        Command::Bench { what: BenchCommand::Pgvector { n, dim, queries, json } } => {
+            let scratch = PathBuf::from("/var/tmp").join(format!("precedent-bench-pgvector-{}", std::process::id()));
+            let r = precedent::bench::pgvector::run(n, dim, queries, 1, &scratch, &|s| eprintln!("… {s}")).await;
+            let _ = std::fs::remove_dir_all(&scratch);
+            match r {
+                Ok(r) => {
+                    print!("{}", precedent::bench::pgvector::table(&r));
+                    if json {
+                        println!("{}", serde_json::to_string(&r).map_err(other)?);
+                    }
+                }
+                Err(e @ precedent::bench::pgvector::PgBenchError::Missing(_)) => {
+                    println!("skipped: {e}");
+                    if json {
+                        println!("{}", serde_json::json!({ "n": n, "dim": dim, "skipped": e.to_string() }));
+                    }
+                }
+                Err(e) => return Err(other(e)),
+            }
+            Ok(())
+        }
+        Command::Bench { what: BenchCommand::Http { cases, concurrency, seconds, json } } => {
+            let enc = precedent::load_encoders(&cfg.models_manifest, 1).await.map_err(other)?;
+            let scratch = std::env::temp_dir().join(format!("precedent-bench-http-{}", std::process::id()));
+            let r = precedent::bench::http::run(enc, &cfg.models_manifest, cases, concurrency.max(1), seconds.max(1.0), &scratch, &|s| eprintln!("… {s}")).await?;
+            print!("{}", precedent::bench::http::table(&r));
+            if json {
+                println!("{}", serde_json::to_string(&r).map_err(other)?);
+            }
+            Ok(())
+        }
         Command::Synth { out, cases, seed } => {
             let n = seed::export_synth(&out, cases, seed)?;
             println!("wrote {n} synthetic case(s) to {}", out.display());
@@ -243,6 +361,91 @@ async fn open_state(cfg: &Config) -> Result<(app::ssr::AppState, Option<pg::Mana
     let (pool, _) = precedent::open_database(&url, 4).await?;
     let options = precedent::leptos_options(&cfg.site_root, cfg.addr);
     Ok((precedent::state(pool, &cfg.data_dir, options, cfg.max_upload_mb)?, managed))
+}
+
+async fn reindex_command(cfg: &Config, st: &app::ssr::AppState, text: Option<String>, image: Option<String>, json: bool) -> Result<(), ServerError> {
+    // The models: those asked for, else the ones the index uses now, else the manifest's defaults.
+    let current = precedent::load_active_encoders(&st.pool, &cfg.models_manifest, cfg.encoder_threads.max(2)).await.map_err(other)?;
+    let enc = if text.is_some() || image.is_some() {
+        let (cur_text, cur_image) = current.model_ids();
+        let manifest = precedent_search::Manifest::load(&cfg.models_manifest).map_err(other)?;
+        let name_of = |id: &str| manifest.by_model_id(id).map(|e| e.name.clone());
+        let t = text.or_else(|| name_of(&cur_text));
+        let i = image.or_else(|| cur_image.as_deref().and_then(name_of));
+        let path = cfg.models_manifest.clone();
+        let threads = cfg.encoder_threads.max(2);
+        Arc::new(tokio::task::spawn_blocking(move || precedent_search::Encoders::load_models(&path, t.as_deref(), i.as_deref(), threads)).await.map_err(other)?.map_err(other)?)
+    } else {
+        current
+    };
+    let models = precedent::models_of(&enc);
+    eprintln!("models: text {}, image {}", models.text, models.image.as_deref().unwrap_or("none"));
+    // Vectors missing for these models (a new model, or cases the worker has not reached yet).
+    let started = std::time::Instant::now();
+    let written = precedent::worker::embed_all(&st.pool, &st.blobs, &enc, |done, total| {
+        if done % 50 == 0 || done == total {
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-3);
+            eprint!("\rembedding: {done}/{total} cases, {rate:.0}/s, ETA {:.0} s   ", (total - done) as f64 / rate.max(1e-9));
+        }
+    })
+    .await
+    .map_err(other)?;
+    eprintln!("\nembedding: {written} new vectors in {:.1} s", started.elapsed().as_secs_f64());
+    let (_, _, _, header) = precedent_similarity::build_generation(&st.pool, &cfg.index_dir, &models, Default::default(), &|p| {
+        if p.running && p.total > 0 {
+            eprint!("\rindexing: {}/{} cases, {:.0}/s, ETA {:.0} s   ", p.done, p.total, p.rate_per_s, p.eta_s.unwrap_or(0.0));
+        }
+        if let Some(f) = &p.finished {
+            eprintln!("\n{f}");
+        }
+    })
+    .await
+    .map_err(other)?;
+    println!(
+        "index generation ready at {}: {} cases, {} text + {} image vectors (a running server swaps it in within a second)",
+        cfg.index_dir.display(),
+        header.cases,
+        header.text_vectors,
+        header.image_vectors
+    );
+    if json {
+        println!("{}", serde_json::to_string(&header).map_err(other)?);
+    }
+    Ok(())
+}
+
+async fn index_command(cfg: &Config, st: &app::ssr::AppState, command: IndexCommand) -> Result<(), ServerError> {
+    let enc = precedent::load_active_encoders(&st.pool, &cfg.models_manifest, 1).await.map_err(other)?;
+    match command {
+        IndexCommand::Stats => {
+            let dir = cfg.index_dir.clone();
+            let current = std::fs::read_to_string(dir.join("CURRENT")).map_err(|e| other(format!("no index under {}: {e}", dir.display())))?;
+            let header = precedent_search::engine::Engine::read_header(&dir.join(current.trim())).map_err(other)?;
+            println!("{}", serde_json::to_string_pretty(&header).map_err(other)?);
+        }
+        IndexCommand::Check { json } => {
+            let sim = precedent_similarity::Similarity::open(st.pool.clone(), cfg.index_dir.clone(), precedent::models_of(&enc), Default::default())
+                .await
+                .map_err(other)?;
+            let r = sim.check().await.map_err(other)?;
+            println!(
+                "cases: {} in the database, {} in the index; missing {}, extra {}, stale {}{}",
+                r.cases_in_db,
+                r.cases_in_index,
+                r.missing.len(),
+                r.extra.len(),
+                r.stale.len(),
+                if r.agrees() { " — they agree" } else { "" }
+            );
+            if json {
+                println!("{}", serde_json::to_string(&r).map_err(other)?);
+            }
+            if !r.agrees() {
+                return Err(other(format!("index and database differ: missing {:?} extra {:?} stale {:?}", r.missing, r.extra, r.stale)));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn other(e: impl std::fmt::Display) -> ServerError {
@@ -355,9 +558,10 @@ async fn serve(cfg: Config, demo: Option<usize>) -> Result<(), ServerError> {
         tokio::spawn(sessions.clone().continuously_delete_expired(tokio::time::Duration::from_secs(300)))
     };
     let settings = web::SessionSettings { secure: cfg.secure_cookies, idle_minutes: cfg.session_idle_minutes };
-    let (worker, search) = match precedent::load_encoders(&cfg.models_manifest, cfg.encoder_threads).await {
+    let (worker, search) = match precedent::load_active_encoders(&pool, &cfg.models_manifest, cfg.encoder_threads).await {
         Ok(enc) => {
-            let search = match precedent::start_search(&st, Arc::clone(&enc), cfg.index_dir.clone()).await {
+            let enc = Arc::new(precedent_search::EncoderSlot::new(enc));
+            let search = match precedent::start_search(&st, Arc::clone(&enc), cfg.index_dir.clone(), cfg.models_manifest.clone()).await {
                 Ok(h) => Some(h),
                 Err(e) => {
                     tracing::error!(error = %e, "similarity search unavailable");

@@ -72,7 +72,12 @@ fn short_hash(s: &str) -> String {
 impl ManagedPg {
     /// Describes (does not start) the cluster for `dir`.
     pub fn for_dir(dir: &Path) -> Result<Self, PgError> {
-        let bin = find_bin()?;
+        Self::for_dir_with_bin(dir, find_bin()?)
+    }
+
+    /// Like [`for_dir`](Self::for_dir) with the server binaries from `bin` (e.g. the PostgreSQL
+    /// with pgvector unpacked from PyPI's `pgserver` for the benchmark).
+    pub fn for_dir_with_bin(dir: &Path, bin: PathBuf) -> Result<Self, PgError> {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         let dir = dir.canonicalize().map_err(io(dir))?;
         let run_as = if is_root() {

@@ -2,9 +2,10 @@
 //! vectors with the ONNX encoders, and stores them with their model id. Requests never wait for
 //! it; a crash loses nothing (a running job's lease expires and it is taken again).
 use precedent_library::{full_text, presenting_text};
-use precedent_search::{Encoders, SearchError};
+use precedent_search::{EncoderSlot, Encoders, SearchError};
 use precedent_store::embeddings::{self, ImageVector, Job, TextVector};
 use precedent_store::{blobs::sha256_hex, BlobStore};
+use precedent_types::CaseId;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +28,7 @@ pub const LEASE_SECS: i64 = 300;
 pub const MAX_ATTEMPTS: i32 = 5;
 
 /// Runs until `stop` is set.
-pub async fn run(pool: PgPool, blobs: BlobStore, encoders: Arc<Encoders>, stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(pool: PgPool, blobs: BlobStore, encoders: Arc<EncoderSlot>, stop: tokio::sync::watch::Receiver<bool>) {
     tracing::info!("embedding worker started");
     loop {
         if *stop.borrow() {
@@ -36,7 +37,7 @@ pub async fn run(pool: PgPool, blobs: BlobStore, encoders: Arc<Encoders>, stop: 
         match embeddings::claim(&pool, LEASE_SECS).await {
             Ok(Some(job)) => {
                 let started = std::time::Instant::now();
-                match process(&pool, &blobs, &encoders, &job).await {
+                match process(&pool, &blobs, &encoders.get(), &job).await {
                     Ok(n) => tracing::info!(job = job.id, case = %job.case_id, vectors = n, ms = started.elapsed().as_millis() as u64, "case embedded"),
                     Err(e) => {
                         let retry = (job.attempts < MAX_ATTEMPTS).then(|| 5i64 << job.attempts.clamp(0, 10));
@@ -65,15 +66,14 @@ async fn idle(stop: &tokio::sync::watch::Receiver<bool>, d: Duration) {
     }
 }
 
-/// Computes what is missing for the job's case; returns how many vectors were written.
-pub async fn process(pool: &PgPool, blobs: &BlobStore, enc: &Arc<Encoders>, job: &Job) -> Result<usize, WorkerError> {
-    let Some(detail) = precedent_store::cases::get(pool, job.case_id).await? else {
-        embeddings::complete(pool, job, &[], &[]).await?;
-        return Ok(0);
+/// The vectors `case` still lacks for `enc`'s models (`None` if the case no longer exists).
+pub async fn compute(pool: &PgPool, blobs: &BlobStore, enc: &Arc<Encoders>, case: CaseId) -> Result<Option<(Vec<TextVector>, Vec<ImageVector>)>, WorkerError> {
+    let Some(detail) = precedent_store::cases::get(pool, case).await? else {
+        return Ok(None);
     };
     let c = &detail.case;
     let text_model = enc.text.spec().model_id();
-    let stored = embeddings::text_hashes(pool, job.case_id, &text_model).await?;
+    let stored = embeddings::text_hashes(pool, case, &text_model).await?;
     let presenting = presenting_text(&c.history, &c.exam);
     let full = full_text(&c.title, &c.history, &c.exam, &c.findings, c.diagnosis.as_deref());
     let mut todo = Vec::new();
@@ -88,7 +88,7 @@ pub async fn process(pool: &PgPool, blobs: &BlobStore, enc: &Arc<Encoders>, job:
     }
     let mut images = Vec::new();
     if let Some(ie) = &enc.image {
-        let done = embeddings::embedded_images(pool, job.case_id, &ie.spec().model_id()).await?;
+        let done = embeddings::embedded_images(pool, case, &ie.spec().model_id()).await?;
         images = detail.images.iter().filter(|i| !done.contains(&i.id)).map(|i| (i.id, i.sha256.clone())).collect();
     }
     let enc = Arc::clone(enc);
@@ -118,7 +118,33 @@ pub async fn process(pool: &PgPool, blobs: &BlobStore, enc: &Arc<Encoders>, job:
     })
     .await
     .map_err(|e| WorkerError::Task(e.to_string()))??;
+    Ok(Some((texts, image_vectors)))
+}
+
+/// Computes what is missing for the job's case; returns how many vectors were written.
+pub async fn process(pool: &PgPool, blobs: &BlobStore, enc: &Arc<Encoders>, job: &Job) -> Result<usize, WorkerError> {
+    let Some((texts, image_vectors)) = compute(pool, blobs, enc, job.case_id).await? else {
+        embeddings::complete(pool, job, &[], &[]).await?;
+        return Ok(0);
+    };
     let n = texts.len() + image_vectors.len();
     embeddings::complete(pool, job, &texts, &image_vectors).await?;
     Ok(n)
+}
+
+/// Embeds every case with `enc`'s models where vectors are missing (a model change), outside
+/// the job queue; `progress(done, total)` after each case. Returns how many vectors were written.
+pub async fn embed_all(pool: &PgPool, blobs: &BlobStore, enc: &Arc<Encoders>, mut progress: impl FnMut(usize, usize)) -> Result<usize, WorkerError> {
+    let ids = embeddings::case_ids(pool).await?;
+    let mut written = 0;
+    for (i, case) in ids.iter().enumerate() {
+        if let Some((texts, images)) = compute(pool, blobs, enc, *case).await? {
+            if !texts.is_empty() || !images.is_empty() {
+                embeddings::store(pool, *case, &texts, &images).await?;
+                written += texts.len() + images.len();
+            }
+        }
+        progress(i + 1, ids.len());
+    }
+    Ok(written)
 }

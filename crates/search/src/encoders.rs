@@ -1,6 +1,7 @@
 //! The encoders a server process runs: the manifest's default text and image models.
 use crate::{ImageEncoder, Manifest, SearchError, TextEncoder};
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 
 /// The encoders named as defaults in the manifest.
 pub struct Encoders {
@@ -32,5 +33,40 @@ impl Encoders {
     /// Vector dimensions of the text and image encoders (0 without an image encoder).
     pub fn dims(&self) -> (usize, usize) {
         (self.text.spec().dim, self.image.as_ref().map(|i| i.spec().dim).unwrap_or(0))
+    }
+}
+
+/// The encoders a process currently uses, swappable while it runs (after a reindex switched
+/// models): readers take the `Arc` of the moment.
+pub struct EncoderSlot(RwLock<Arc<Encoders>>);
+
+impl EncoderSlot {
+    pub fn new(encoders: Arc<Encoders>) -> Self {
+        Self(RwLock::new(encoders))
+    }
+
+    pub fn get(&self) -> Arc<Encoders> {
+        Arc::clone(&self.0.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub fn set(&self, encoders: Arc<Encoders>) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = encoders;
+    }
+}
+
+impl Encoders {
+    /// Loads the encoders with these model ids (`name@version`); `None` takes the default.
+    pub fn load_ids(manifest_path: &Path, text: Option<&str>, image: Option<&str>, threads: usize) -> Result<Self, SearchError> {
+        let manifest = Manifest::load(manifest_path)?;
+        let name = |id: Option<&str>| -> Result<Option<String>, SearchError> {
+            match id {
+                None => Ok(None),
+                Some(id) => manifest.by_model_id(id).map(|e| Some(e.name.clone())).ok_or_else(|| SearchError::Manifest {
+                    path: manifest_path.display().to_string(),
+                    reason: format!("no encoder {id} (the index uses it; restore it in the manifest or reindex with another model)"),
+                }),
+            }
+        };
+        Self::load_models(manifest_path, name(text)?.as_deref(), name(image)?.as_deref(), threads)
     }
 }

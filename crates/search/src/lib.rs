@@ -8,10 +8,11 @@ pub mod image;
 pub mod index;
 pub mod manifest;
 pub mod runtime;
+pub mod synthetic;
 pub mod text;
 
 pub use manifest::{EncoderSpec, Manifest, Modality};
-pub use encoders::Encoders;
+pub use encoders::{EncoderSlot, Encoders};
 pub use image::ImageEncoder;
 pub use text::TextEncoder;
 

@@ -124,6 +124,11 @@ impl Manifest {
             .unwrap_or(here)
     }
 
+    /// The encoder whose `name@version` is `model_id`.
+    pub fn by_model_id(&self, model_id: &str) -> Option<&EncoderSpec> {
+        self.encoders.iter().find(|e| e.model_id() == model_id)
+    }
+
     pub fn encoder(&self, name: &str) -> Option<&EncoderSpec> {
         self.encoders.iter().find(|e| e.name == name)
     }

@@ -219,16 +219,10 @@ impl Similarity {
     pub async fn catch_up(&self) -> Result<usize> {
         let engine = self.engine();
         let models = self.models();
-        let mut refreshed = 0;
-        loop {
-            let after = self.applied.load(Ordering::SeqCst);
-            let changes = rows::changes_after(&self.pool, after, BATCH * 5).await?;
-            let Some(&(last, _)) = changes.last() else { break };
-            let mut cases: Vec<i64> = changes.iter().map(|c| c.1).collect();
-            cases.sort_unstable();
-            cases.dedup();
-            refreshed += apply(&self.pool, &engine, &models, &cases).await?;
-            self.applied.store(last, Ordering::SeqCst);
+        let (applied, refreshed) = replay(&self.pool, &engine, &models, self.applied.load(Ordering::SeqCst)).await?;
+        // A swap may have happened meanwhile: only move forward, and only for the same engine.
+        if Arc::ptr_eq(&engine, &self.engine()) {
+            self.applied.fetch_max(applied, Ordering::SeqCst);
         }
         Ok(refreshed)
     }
@@ -252,63 +246,13 @@ impl Similarity {
     pub async fn rebuild(&self, models: Option<Models>, on_progress: &(dyn Fn(&Progress) + Sync)) -> Result<Header> {
         let _guard = self.building.try_lock().map_err(|_| SimilarityError::Busy)?;
         let models = models.unwrap_or_else(|| self.models());
-        let started = Instant::now();
-        let started_at = now_unix();
-        let report = |p: Progress| {
-            on_progress(&p);
-            *self.progress.lock().unwrap_or_else(|e| e.into_inner()) = p;
+        let report = |p: &Progress| {
+            on_progress(p);
+            *self.progress.lock().unwrap_or_else(|e| e.into_inner()) = p.clone();
         };
-        report(Progress { running: true, phase: "reading vectors".into(), started_at: Some(started_at), ..Progress::default() });
-        let result = async {
-            let (engine, applied) = build(&self.pool, &models, self.params, &|done, total| {
-                let secs = started.elapsed().as_secs_f64().max(1e-3);
-                let rate = done as f64 / secs;
-                report(Progress {
-                    running: true,
-                    phase: "building".into(),
-                    done,
-                    total,
-                    rate_per_s: rate,
-                    eta_s: (rate > 0.0).then(|| total.saturating_sub(done) as f64 / rate),
-                    started_at: Some(started_at),
-                    finished: None,
-                });
-            })
-            .await?;
-            let engine = Arc::new(engine);
-            // Changes made during the build are replayed on the new engine before the swap.
-            let mut applied = applied;
-            loop {
-                let changes = rows::changes_after(&self.pool, applied, BATCH * 5).await?;
-                let Some(&(last, _)) = changes.last() else { break };
-                let mut cases: Vec<i64> = changes.iter().map(|c| c.1).collect();
-                cases.sort_unstable();
-                cases.dedup();
-                apply(&self.pool, &engine, &models, &cases).await?;
-                applied = last;
-            }
-            let dir = self.dir.clone();
-            let e2 = Arc::clone(&engine);
-            let (name, header) =
-                tokio::task::spawn_blocking(move || save_generation(&dir, &e2, applied)).await.map_err(|e| SimilarityError::Task(e.to_string()))??;
-            self.swap(engine, models.clone(), applied, name);
-            rows::set_active_model(&self.pool, "text", &models.text).await?;
-            if let Some(m) = &models.image {
-                rows::set_active_model(&self.pool, "image", m).await?;
-            }
-            remove_old_generations(&self.dir);
-            Ok::<Header, SimilarityError>(header)
-        }
-        .await;
-        let secs = started.elapsed().as_secs_f64();
-        let mut last = self.progress();
-        last.running = false;
-        last.finished = Some(match &result {
-            Ok(h) => format!("built {} cases ({} text, {} image vectors) in {secs:.1} s", h.cases, h.text_vectors, h.image_vectors),
-            Err(e) => format!("failed after {secs:.1} s: {e}"),
-        });
-        report(last);
-        result
+        let (engine, applied, name, header) = build_generation(&self.pool, &self.dir, &models, self.params, &report).await?;
+        self.swap(engine, models, applied, name);
+        Ok(header)
     }
 
     fn swap(&self, engine: Arc<Engine>, models: Models, applied: i64, generation: String) {
@@ -338,16 +282,7 @@ impl Similarity {
             image_dim: header.image_dim,
         };
         let engine = Arc::new(engine);
-        let mut applied = header.last_change;
-        loop {
-            let changes = rows::changes_after(&self.pool, applied, BATCH * 5).await?;
-            let Some(&(last, _)) = changes.last() else { break };
-            let mut cases: Vec<i64> = changes.iter().map(|c| c.1).collect();
-            cases.sort_unstable();
-            cases.dedup();
-            apply(&self.pool, &engine, &models, &cases).await?;
-            applied = last;
-        }
+        let (applied, _) = replay(&self.pool, &engine, &models, header.last_change).await?;
         tracing::info!(generation = %name, cases = header.cases, text = %models.text, image = ?models.image, "switched to a new index generation");
         self.swap(engine, models, applied, name);
         Ok(true)
@@ -417,6 +352,84 @@ impl Similarity {
 
 fn fits(h: &Header, m: &Models) -> bool {
     h.text_model == m.text && h.image_model == m.image && h.text_dim == m.text_dim && h.image_dim == m.image_dim
+}
+
+/// Builds a new generation under `dir` from the database (progress: rows done / total, rate,
+/// ETA), replays the changes made meanwhile, saves it, makes it current and records its models
+/// as active. A running server notices the new `CURRENT` and swaps it in; nothing waits.
+pub async fn build_generation(
+    pool: &PgPool,
+    dir: &Path,
+    models: &Models,
+    params: IndexParams,
+    report: &(dyn Fn(&Progress) + Sync),
+) -> Result<(Arc<Engine>, i64, String, Header)> {
+    std::fs::create_dir_all(dir)?;
+    let started = Instant::now();
+    let started_at = now_unix();
+    report(&Progress { running: true, phase: "reading vectors".into(), started_at: Some(started_at), ..Progress::default() });
+    let result = async {
+        let (engine, mut applied) = build(pool, models, params, &|done, total| {
+            let secs = started.elapsed().as_secs_f64().max(1e-3);
+            let rate = done as f64 / secs;
+            report(&Progress {
+                running: true,
+                phase: "building".into(),
+                done,
+                total,
+                rate_per_s: rate,
+                eta_s: (rate > 0.0).then(|| total.saturating_sub(done) as f64 / rate),
+                started_at: Some(started_at),
+                finished: None,
+            });
+        })
+        .await?;
+        let engine = Arc::new(engine);
+        // Changes made during the build are applied to the new engine before it goes live.
+        applied = replay(pool, &engine, models, applied).await?.0;
+        let d = dir.to_path_buf();
+        let e2 = Arc::clone(&engine);
+        let (name, header) = tokio::task::spawn_blocking(move || save_generation(&d, &e2, applied)).await.map_err(|e| SimilarityError::Task(e.to_string()))??;
+        rows::set_active_model(pool, "text", &models.text).await?;
+        if let Some(m) = &models.image {
+            rows::set_active_model(pool, "image", m).await?;
+        }
+        remove_old_generations(dir);
+        Ok::<_, SimilarityError>((engine, applied, name, header))
+    }
+    .await;
+    let secs = started.elapsed().as_secs_f64();
+    let total = result.as_ref().map(|r| r.3.cases as u64).unwrap_or(0);
+    report(&Progress {
+        running: false,
+        phase: "finished".into(),
+        done: total,
+        total,
+        rate_per_s: total as f64 / secs.max(1e-3),
+        eta_s: None,
+        started_at: Some(started_at),
+        finished: Some(match &result {
+            Ok((_, _, _, h)) => format!("built {} cases ({} text, {} image vectors) in {secs:.1} s", h.cases, h.text_vectors, h.image_vectors),
+            Err(e) => format!("failed after {secs:.1} s: {e}"),
+        }),
+    });
+    result
+}
+
+/// Applies every change logged after `after` to `engine`; returns the last change applied and
+/// how many cases were refreshed.
+async fn replay(pool: &PgPool, engine: &Engine, models: &Models, mut after: i64) -> Result<(i64, usize)> {
+    let mut refreshed = 0;
+    loop {
+        let changes = rows::changes_after(pool, after, BATCH * 5).await?;
+        let Some(&(last, _)) = changes.last() else { break };
+        let mut cases: Vec<i64> = changes.iter().map(|c| c.1).collect();
+        cases.sort_unstable();
+        cases.dedup();
+        refreshed += apply(pool, engine, models, &cases).await?;
+        after = last;
+    }
+    Ok((after, refreshed))
 }
 
 /// Refreshes `cases` in `engine` from the database; returns how many were touched.

@@ -83,17 +83,35 @@ pub struct ImageVector {
 /// Stores the vectors of a finished job and marks it done, atomically.
 pub async fn complete(pool: &PgPool, job: &Job, texts: &[TextVector], images: &[ImageVector]) -> Result<()> {
     let mut tx = pool.begin().await?;
+    write_vectors(&mut tx, job.case_id, texts, images).await?;
+    sqlx::query("UPDATE embedding_jobs SET state = 'done', last_error = NULL, updated_at = now() WHERE id = $1")
+        .bind(job.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stores vectors computed outside the job queue (a reindex with another model), atomically.
+pub async fn store(pool: &PgPool, case: CaseId, texts: &[TextVector], images: &[ImageVector]) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    write_vectors(&mut tx, case, texts, images).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn write_vectors(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, case: CaseId, texts: &[TextVector], images: &[ImageVector]) -> Result<()> {
     for t in texts {
         sqlx::query(
             "INSERT INTO text_vectors (case_id, field, model, text_sha256, vector) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (case_id, field, model) DO UPDATE SET text_sha256 = EXCLUDED.text_sha256, vector = EXCLUDED.vector, created_at = now()",
         )
-        .bind(job.case_id.0)
+        .bind(case.0)
         .bind(t.field)
         .bind(&t.model)
         .bind(&t.text_sha256)
         .bind(&t.vector)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
     for v in images {
@@ -102,18 +120,19 @@ pub async fn complete(pool: &PgPool, job: &Job, texts: &[TextVector], images: &[
              ON CONFLICT (image_id, model) DO UPDATE SET vector = EXCLUDED.vector, created_at = now()",
         )
         .bind(v.image.0)
-        .bind(job.case_id.0)
+        .bind(case.0)
         .bind(&v.model)
         .bind(&v.vector)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
-    sqlx::query("UPDATE embedding_jobs SET state = 'done', last_error = NULL, updated_at = now() WHERE id = $1")
-        .bind(job.id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
     Ok(())
+}
+
+/// Ids of every case, in order (for passes over the whole library).
+pub async fn case_ids(pool: &PgPool) -> Result<Vec<CaseId>> {
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM cases ORDER BY id").fetch_all(pool).await?;
+    Ok(ids.into_iter().map(CaseId).collect())
 }
 
 /// The sha256 of each stored text vector of `case` for `model`, by field.

@@ -40,12 +40,16 @@ async fn admin_url() -> String {
     .expect("cluster task")
 }
 
+/// The repository's model manifest.
+pub fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/models.toml")
+}
+
 /// The repository's encoders, loaded once per test binary.
 pub async fn encoders() -> std::sync::Arc<precedent_search::Encoders> {
     static ENC: tokio::sync::OnceCell<std::sync::Arc<precedent_search::Encoders>> = tokio::sync::OnceCell::const_new();
     ENC.get_or_init(|| async {
-        let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/models.toml");
-        precedent::load_encoders(&manifest, 1).await.expect("encoders (run scripts/setup.sh for ONNX Runtime)")
+        precedent::load_encoders(&manifest(), 1).await.expect("encoders (run scripts/setup.sh for ONNX Runtime)")
     })
     .await
     .clone()
@@ -74,7 +78,8 @@ pub async fn spawn_app_without_worker() -> TestApp {
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });
-    let search = precedent::start_search(&state, encoders().await, data_dir.join("index")).await.expect("similarity index");
+    let slot = std::sync::Arc::new(precedent_search::EncoderSlot::new(encoders().await));
+    let search = precedent::start_search(&state, slot, data_dir.join("index"), manifest()).await.expect("similarity index");
     TestApp { worker: None, search: Some(search), base: format!("http://{addr}"), pool, state, db_url, data_dir }
 }
 
@@ -91,8 +96,8 @@ pub const PASSWORD: &str = "river-cobalt-lantern";
 
 impl TestApp {
     pub async fn start_worker(&mut self) {
-        let enc = encoders().await;
-        self.worker = Some(precedent::start_worker(self.pool.clone(), self.state.blobs.clone(), enc));
+        let slot = std::sync::Arc::clone(&self.state.search().expect("search started").encoders);
+        self.worker = Some(precedent::start_worker(self.pool.clone(), self.state.blobs.clone(), slot));
     }
 
     /// Waits (up to 60 s) until no embedding job is queued or running.

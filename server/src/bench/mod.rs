@@ -1,5 +1,9 @@
-//! `precedent bench encoders`: encode latency on one thread (p50/p95), printed as a table and,
-//! with `--json`, one JSON line last.
+//! `precedent bench …`: numbers printed as tables and, with `--json`, one JSON line last.
+//! `encoders` (here): encode latency on one thread; `ann`, `pgvector`, `http`: the search engine.
+pub mod ann;
+pub mod http;
+pub mod pgvector;
+
 use precedent_search::Encoders;
 use serde::Serialize;
 use std::time::Instant;
@@ -12,7 +16,10 @@ pub struct Latency {
     pub mean_ms: f64,
 }
 
-fn latency(mut samples: Vec<f64>) -> Latency {
+pub(crate) fn latency(mut samples: Vec<f64>) -> Latency {
+    if samples.is_empty() {
+        return Latency { n: 0, p50_ms: 0.0, p95_ms: 0.0, mean_ms: 0.0 };
+    }
     samples.sort_by(|a, b| a.total_cmp(b));
     let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
     Latency { n: samples.len(), p50_ms: at(0.5), p95_ms: at(0.95), mean_ms: samples.iter().sum::<f64>() / samples.len() as f64 }

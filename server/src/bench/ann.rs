@@ -1,0 +1,151 @@
+//! `precedent bench ann`: hnsw_rs against an exact scan on the same synthetic vectors — recall@10
+//! and single-thread queries per second at several `ef`, plus build time and index memory.
+use precedent_search::index::{dot, IndexParams, Item, VectorIndex};
+use precedent_search::synthetic::Mixture;
+use serde::Serialize;
+use std::time::Instant;
+
+pub const K: usize = 10;
+pub const EFS: [usize; 10] = [10, 16, 24, 32, 48, 64, 96, 128, 256, 512];
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct AnnRun {
+    pub ef: usize,
+    pub recall10: f64,
+    pub qps: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AnnReport {
+    pub n: usize,
+    pub dim: usize,
+    pub k: usize,
+    pub queries: usize,
+    pub exact_qps: f64,
+    pub runs: Vec<AnnRun>,
+    pub m: usize,
+    pub ef_construction: usize,
+    pub build_s: f64,
+    /// Resident memory the built index added (vectors, graph, bookkeeping).
+    pub index_rss_mb: f64,
+}
+
+/// Resident set size of this process, in MB (Linux).
+pub fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<f64>().ok()))
+        .map(|pages| pages * 4096.0 / 1e6)
+        .unwrap_or(0.0)
+}
+
+/// The exact top-`k` of `q` among `data` (a full scan, keeping the best `k`).
+pub fn exact_top(data: &[Vec<f32>], q: &[f32], k: usize) -> Vec<usize> {
+    let mut best: Vec<(f32, usize)> = Vec::with_capacity(k + 1);
+    for (i, v) in data.iter().enumerate() {
+        let s = dot(q, v);
+        if best.len() < k || s > best[best.len() - 1].0 {
+            let pos = best.partition_point(|(b, _)| *b >= s);
+            best.insert(pos, (s, i));
+            best.truncate(k);
+        }
+    }
+    best.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Synthetic data: `n` library vectors and `queries` held-out query vectors.
+pub fn data(n: usize, dim: usize, queries: usize, seed: u64) -> (Vec<Vec<f32>>, Vec<Vec<f32>>) {
+    let m = Mixture::for_points(dim, n, seed);
+    (m.points(n, seed + 1), m.points(queries, seed + 2))
+}
+
+/// The exact answers and the exact scan's queries per second.
+pub fn exact(data: &[Vec<f32>], queries: &[Vec<f32>]) -> (Vec<Vec<usize>>, f64) {
+    let t = Instant::now();
+    let truth: Vec<Vec<usize>> = queries.iter().map(|q| exact_top(data, q, K)).collect();
+    (truth, queries.len() as f64 / t.elapsed().as_secs_f64())
+}
+
+pub fn recall(found: &[usize], truth: &[usize]) -> f64 {
+    found.iter().filter(|i| truth.contains(i)).count() as f64 / truth.len().max(1) as f64
+}
+
+/// Builds the index over `data`; returns it with the build seconds and the RSS it added.
+pub fn build(data: &[Vec<f32>], params: IndexParams) -> (VectorIndex, f64, f64) {
+    let dim = data.first().map(Vec::len).unwrap_or(0);
+    let items: Vec<(Item, Vec<f32>)> = data.iter().enumerate().map(|(i, v)| (Item { key: i as i64, case: i as i64 }, v.clone())).collect();
+    let before = rss_mb();
+    let t = Instant::now();
+    let index = VectorIndex::build(dim, params, items).unwrap_or_else(|_| VectorIndex::new(dim, 0, params));
+    let secs = t.elapsed().as_secs_f64();
+    (index, secs, (rss_mb() - before).max(0.0))
+}
+
+/// Recall@10 and single-thread q/s of `index` at each `ef`.
+pub fn sweep(index: &VectorIndex, queries: &[Vec<f32>], truth: &[Vec<usize>]) -> Vec<AnnRun> {
+    let all = |_: i64| true;
+    EFS.iter()
+        .map(|&ef| {
+            // warm-up
+            for q in queries.iter().take(20) {
+                index.search(q, K, ef, &all);
+            }
+            let t = Instant::now();
+            let found: Vec<Vec<usize>> =
+                queries.iter().map(|q| index.search(q, K, ef, &all).into_iter().map(|h| h.item.key as usize).collect()).collect();
+            let qps = queries.len() as f64 / t.elapsed().as_secs_f64();
+            let r = found.iter().zip(truth).map(|(f, t)| recall(f, t)).sum::<f64>() / queries.len().max(1) as f64;
+            AnnRun { ef, recall10: r, qps }
+        })
+        .collect()
+}
+
+/// The smallest setting reaching recall@10 ≥ 0.99, or the best one if none does.
+pub fn at_target(runs: &[AnnRun]) -> Option<AnnRun> {
+    runs.iter().find(|r| r.recall10 >= 0.99).copied().or_else(|| runs.iter().copied().max_by(|a, b| a.recall10.total_cmp(&b.recall10)))
+}
+
+pub fn run(n: usize, dim: usize, queries: usize, seed: u64, progress: &dyn Fn(&str)) -> AnnReport {
+    let params = IndexParams::default();
+    progress(&format!("generating {n} × {dim} vectors"));
+    let (data, qs) = data(n, dim, queries, seed);
+    progress("exact scan");
+    let (truth, exact_qps) = exact(&data, &qs);
+    progress("building the hnsw graph");
+    let (index, build_s, index_rss_mb) = build(&data, params);
+    progress("searching");
+    let runs = sweep(&index, &qs, &truth);
+    AnnReport { n, dim, k: K, queries: qs.len(), exact_qps, runs, m: params.max_connections, ef_construction: params.ef_construction, build_s, index_rss_mb }
+}
+
+pub fn table(r: &AnnReport) -> String {
+    let mut out = format!(
+        "n {}  dim {}  k {}  queries {}  M {}  ef_construction {}\nbuild {:.1} s, index memory {:.0} MB; exact scan {:.1} q/s (1 thread)\n",
+        r.n, r.dim, r.k, r.queries, r.m, r.ef_construction, r.build_s, r.index_rss_mb, r.exact_qps
+    );
+    out += &format!("{:>5} {:>9} {:>10} {:>9}\n", "ef", "recall10", "q/s", "× exact");
+    for x in &r.runs {
+        out += &format!("{:>5} {:>9.4} {:>10.0} {:>9.1}\n", x.ef, x.recall10, x.qps, x.qps / r.exact_qps.max(1e-9));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_top_is_exact_and_the_sweep_reaches_full_recall() {
+        let (data, qs) = data(2000, 32, 20, 1);
+        let (truth, _) = exact(&data, &qs);
+        for (q, t) in qs.iter().zip(&truth) {
+            let mut all: Vec<(f32, usize)> = data.iter().enumerate().map(|(i, v)| (dot(q, v), i)).collect();
+            all.sort_by(|a, b| b.0.total_cmp(&a.0));
+            assert_eq!(t, &all[..K].iter().map(|x| x.1).collect::<Vec<_>>());
+        }
+        let (index, _, _) = build(&data, IndexParams::default());
+        let runs = sweep(&index, &qs, &truth);
+        assert!(runs.last().unwrap().recall10 >= 0.99, "{runs:?}");
+        assert!(at_target(&runs).unwrap().recall10 >= 0.99);
+    }
+}

@@ -1,0 +1,223 @@
+//! `precedent bench http`: find-similar end to end over HTTP on loopback — session, authorisation,
+//! fused ANN search, hit summaries from Postgres, audit row — against a library of N cases, with
+//! a bounded closed-loop load generator (C concurrent clients for D seconds, after a warm-up).
+//!
+//! The library lives in a scratch PostgreSQL cluster: N cases with 1–3 scans each, whose text and
+//! image vectors come from clustered synthetic embeddings of the real dimensions (encoding 10k
+//! cases would measure the encoders, which `bench encoders` already does).
+use super::{latency, Latency};
+use crate::pg::ManagedPg;
+use crate::web::SessionSettings;
+use precedent_search::synthetic::{Mixture, Rng};
+use precedent_search::Encoders;
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Serialize)]
+pub struct HttpReport {
+    pub cases: usize,
+    pub image_vectors: usize,
+    pub concurrency: usize,
+    pub seconds: f64,
+    pub requests: usize,
+    pub errors: usize,
+    pub rps: f64,
+    pub latency: Latency,
+    pub p99_ms: f64,
+    pub index_build_s: f64,
+}
+
+fn pg_array(v: &[f32]) -> String {
+    let mut s = String::with_capacity(v.len() * 11 + 2);
+    s.push('{');
+    for (i, x) in v.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&x.to_string());
+    }
+    s.push('}');
+    s
+}
+
+/// Fills an empty, migrated database with `n` synthetic cases and their vectors.
+pub async fn populate(st: &app::ssr::AppState, enc: &Encoders, n: usize, seed: u64) -> Result<(Vec<i64>, usize), crate::ServerError> {
+    use precedent_store::blobs::sha256_hex;
+    let other = |e: sqlx::Error| crate::ServerError::Other(e.to_string());
+    let hash = precedent_accounts::hash_password(BENCH_PASSWORD).map_err(|e| crate::ServerError::Other(e.to_string()))?;
+    let owner = precedent_store::users::create(&st.pool, "library@bench.local", "Library", &hash, precedent_types::Role::Doctor).await?;
+    precedent_store::users::create(&st.pool, BENCH_USER, "Bench doctor", &hash, precedent_types::Role::Doctor).await?;
+    let png = precedent_synth::generate_one(seed, 0).images[0].png.clone();
+    let sha = st.blobs.put(&png)?;
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO cases (owner_id, title, history, diagnosis, body_region, age_years, sex, source, created_at)
+         SELECT $1, 'Synthetic case ' || g, 'Synthetic history ' || g, 'Condition ' || (g % 97),
+                (ARRAY['chest','head','abdomen','limb'])[1 + g % 4], 20 + g % 60, (ARRAY['F','M'])[1 + g % 2], 'bench',
+                now() - make_interval(mins => g)
+         FROM generate_series(1, $2) g ORDER BY g RETURNING id",
+    )
+    .bind(owner.id.0)
+    .bind(n as i64)
+    .fetch_all(&st.pool)
+    .await
+    .map_err(other)?;
+    sqlx::query(
+        "INSERT INTO case_images (case_id, position, filename, mime, sha256, byte_size, width, height, modality, thumb_sha256)
+         SELECT c.id, p, 'scan-' || p || '.png', 'image/png', $1, $2, 256, 256, (ARRAY['xray','ct','mr'])[1 + c.id % 3], $1
+         FROM cases c CROSS JOIN LATERAL generate_series(0, (c.id % 3)::int) p",
+    )
+    .bind(&sha)
+    .bind(png.len() as i64)
+    .execute(&st.pool)
+    .await
+    .map_err(other)?;
+    let images: Vec<(i64, i64)> = sqlx::query_as("SELECT id, case_id FROM case_images ORDER BY case_id, position").fetch_all(&st.pool).await.map_err(other)?;
+    let (text_model, image_model) = enc.model_ids();
+    let (text_dim, image_dim) = enc.dims();
+    let text_mix = Mixture::for_points(text_dim, n, seed);
+    let image_mix = Mixture::new(image_dim.max(1), text_mix.clusters(), seed + 1);
+    let mut rng = Rng::new(seed + 2);
+    let mut cluster_of = std::collections::HashMap::new();
+    let mut conn = st.pool.acquire().await.map_err(other)?;
+    let mut copy = conn.copy_in_raw("COPY text_vectors (case_id, field, model, text_sha256, vector) FROM STDIN").await.map_err(other)?;
+    let mut buf = String::new();
+    for id in &ids {
+        let (c, v) = text_mix.sample(&mut rng);
+        cluster_of.insert(*id, c);
+        buf.push_str(&format!("{id}\tfull\t{text_model}\t{}\t{}\n", sha256_hex(id.to_string().as_bytes()), pg_array(&v)));
+        if buf.len() > 1 << 20 {
+            copy.send(std::mem::take(&mut buf).into_bytes()).await.map_err(other)?;
+        }
+    }
+    copy.send(buf.into_bytes()).await.map_err(other)?;
+    copy.finish().await.map_err(other)?;
+    if let Some(model) = image_model {
+        let mut copy = conn.copy_in_raw("COPY image_vectors (image_id, case_id, model, vector) FROM STDIN").await.map_err(other)?;
+        let mut buf = String::new();
+        for (image, case) in &images {
+            let v = image_mix.sample_from(cluster_of.get(case).copied().unwrap_or(0), &mut rng);
+            buf.push_str(&format!("{image}\t{case}\t{model}\t{}\n", pg_array(&v)));
+            if buf.len() > 1 << 20 {
+                copy.send(std::mem::take(&mut buf).into_bytes()).await.map_err(other)?;
+            }
+        }
+        copy.send(buf.into_bytes()).await.map_err(other)?;
+        copy.finish().await.map_err(other)?;
+    }
+    Ok((ids, images.len()))
+}
+
+pub const BENCH_USER: &str = "bench@bench.local";
+pub const BENCH_PASSWORD: &str = "bench-password-2026";
+
+/// Runs the whole benchmark in a scratch cluster under `scratch` (deleted afterwards).
+pub async fn run(
+    enc: Arc<Encoders>,
+    manifest: &Path,
+    cases: usize,
+    concurrency: usize,
+    seconds: f64,
+    scratch: &Path,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<HttpReport, crate::ServerError> {
+    let other = |e: &dyn std::fmt::Display| crate::ServerError::Other(e.to_string());
+    let _ = std::fs::remove_dir_all(scratch);
+    let cluster = ManagedPg::for_dir(scratch)?;
+    let c = cluster.clone();
+    tokio::task::spawn_blocking(move || c.start()).await.map_err(|e| other(&e))??;
+    let result = async {
+        let url = precedent_store::ensure_database(&cluster.url("postgres"), "bench").await?;
+        let (pool, sessions) = crate::open_database(&url, 32).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let st = crate::state(pool.clone(), scratch, crate::leptos_options(&scratch.join("site"), addr), 25)?;
+        progress(&format!("creating {cases} synthetic cases with vectors"));
+        let (ids, image_vectors) = populate(&st, &enc, cases, 11).await?;
+        progress("building the similarity index");
+        let t = Instant::now();
+        let slot = Arc::new(precedent_search::EncoderSlot::new(Arc::clone(&enc)));
+        let search = crate::start_search(&st, slot, scratch.join("index"), manifest.to_path_buf()).await?;
+        let index_build_s = t.elapsed().as_secs_f64();
+        let router = crate::web::router(st.clone(), sessions, SessionSettings { secure: false, idle_minutes: 30 });
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
+        });
+        let client = reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(concurrency * 2).build().map_err(|e| other(&e))?;
+        let base = format!("http://{addr}");
+        let login = client.post(format!("{base}/api/login")).form(&[("email", BENCH_USER), ("password", BENCH_PASSWORD)]).send().await.map_err(|e| other(&e))?;
+        if !login.status().is_success() {
+            return Err(other(&format!("bench login failed: {}", login.status())));
+        }
+        let ids = Arc::new(ids);
+        let hit = |client: reqwest::Client, base: String, ids: Arc<Vec<i64>>, seed: u64, until: Instant| async move {
+            let mut rng = Rng::new(seed);
+            let (mut lat, mut errors) = (Vec::new(), 0usize);
+            while Instant::now() < until {
+                let id = ids[rng.below(ids.len())];
+                let t = Instant::now();
+                let ok = match client.get(format!("{base}/api/v1/cases/{id}/similar?k=10")).send().await {
+                    Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                    _ => false,
+                };
+                lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                if !ok {
+                    errors += 1;
+                }
+            }
+            (lat, errors)
+        };
+        progress("warming up (2 s)");
+        let warm_until = Instant::now() + Duration::from_secs(2);
+        let warm: Vec<_> = (0..concurrency).map(|i| tokio::spawn(hit(client.clone(), base.clone(), Arc::clone(&ids), 100 + i as u64, warm_until))).collect();
+        for w in warm {
+            let _ = w.await;
+        }
+        progress(&format!("measuring: {concurrency} clients for {seconds} s"));
+        let started = Instant::now();
+        let until = started + Duration::from_secs_f64(seconds);
+        let tasks: Vec<_> = (0..concurrency).map(|i| tokio::spawn(hit(client.clone(), base.clone(), Arc::clone(&ids), i as u64, until))).collect();
+        let (mut all, mut errors) = (Vec::new(), 0);
+        for t in tasks {
+            let (l, e) = t.await.map_err(|e| other(&e))?;
+            all.extend(l);
+            errors += e;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        server.abort();
+        search.stop().await;
+        pool.close().await;
+        let requests = all.len();
+        let mut sorted = all.clone();
+        sorted.sort_by(|a, b| a.total_cmp(b));
+        let p99 = sorted.get(((sorted.len() as f64 - 1.0) * 0.99).round() as usize).copied().unwrap_or(0.0);
+        Ok(HttpReport {
+            cases,
+            image_vectors,
+            concurrency,
+            seconds: elapsed,
+            requests,
+            errors,
+            rps: requests as f64 / elapsed,
+            latency: latency(all),
+            p99_ms: p99,
+            index_build_s,
+        })
+    }
+    .await;
+    let c = cluster.clone();
+    let _ = tokio::task::spawn_blocking(move || c.stop()).await;
+    let _ = std::fs::remove_dir_all(scratch);
+    result
+}
+
+pub fn table(r: &HttpReport) -> String {
+    format!(
+        "GET /api/v1/cases/{{id}}/similar?k=10 — {} cases ({} image vectors), {} clients, {:.1} s\n\
+         {:>9} {:>7} {:>9} {:>8} {:>8} {:>8}\n{:>9} {:>7} {:>9.0} {:>8.2} {:>8.2} {:>8.2}\n",
+        r.cases, r.image_vectors, r.concurrency, r.seconds, "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms",
+        r.requests, r.errors, r.rps, r.latency.p50_ms, r.latency.p95_ms, r.p99_ms
+    )
+}
