@@ -193,7 +193,7 @@ enum DbCommand {
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn")))
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn,hnsw_rs=warn")))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

@@ -316,8 +316,9 @@ impl Engine {
     pub fn search(&self, q: &Query, filter: &Filter, opt: &SearchOptions) -> Vec<Hit> {
         let meta = self.meta.read().unwrap_or_else(|e| e.into_inner());
         let exclude: HashSet<i64> = q.exclude.iter().copied().collect();
-        let allow = |case: i64| !exclude.contains(&case) && meta.get(&case).is_some_and(|m| filter.allows(m));
-        // Restrictive filters: scan the allowed cases exactly (recall stays 1).
+        let allow = |case: i64| meta.get(&case).is_some_and(|m| filter.allows(m));
+        // Restrictive filters: scan the allowed cases exactly (recall stays 1, and it is faster
+        // than hnsw_rs's filtered walk); larger allowed sets are filtered inside the walk.
         let allowed_list: Option<Vec<i64>> = if filter.is_empty() {
             None
         } else {
@@ -331,7 +332,8 @@ impl Engine {
         let mut gather = |index: &VectorIndex, v: &[f32]| {
             let hits = match &allowed_list {
                 Some(list) => index.exact(v, n_cand, Some(list)),
-                None => index.search(v, n_cand, ef, &allow),
+                None if filter.is_empty() => index.search(v, n_cand, ef, None, &q.exclude),
+                None => index.search(v, n_cand, ef, Some(&allow), &q.exclude),
             };
             for h in hits {
                 if seen.insert(h.item.case) {

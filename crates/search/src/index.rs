@@ -286,22 +286,41 @@ impl VectorIndex {
         out
     }
 
-    /// Approximate nearest live items whose case passes `allow`, found by the graph walk with
-    /// the filter applied inside it. Results carry exact cosines, best first.
-    pub fn search(&self, query: &[f32], k: usize, ef: usize, allow: &dyn Fn(i64) -> bool) -> Vec<ItemHit> {
+    /// Approximate nearest live items, best first, with exact cosines; items of `exclude`d
+    /// cases are never returned.
+    ///
+    /// Without `filter` this is hnsw_rs's plain graph search, over-fetching by the number of
+    /// dead and excluded points so they can be dropped. With `filter` (a restriction on cases)
+    /// the filter is applied inside the graph walk (hnsw_rs `FilterT`). Note that hnsw_rs 0.3.5
+    /// gives up its early exit when a filter is set and walks the whole connected graph: recall
+    /// stays high under restrictive filters but the cost approaches an exact scan, so callers
+    /// scan small allowed sets exactly instead (see `bench ann`).
+    pub fn search(&self, query: &[f32], k: usize, ef: usize, filter: Option<&dyn Fn(i64) -> bool>, exclude: &[i64]) -> Vec<ItemHit> {
         if k == 0 || query.len() != self.dim {
             return Vec::new();
         }
         let p = self.read();
-        let filter = |id: &usize| p.live.get(*id).copied().unwrap_or(false) && allow(p.items[*id].case);
-        let filter: &dyn FilterT = &filter;
-        let found = self.graph.search_filter(query, k, ef.max(k), Some(filter));
+        let excluded = |case: i64| exclude.contains(&case);
+        let found = match filter {
+            None => {
+                let dead = p.items.len() - p.by_key.len();
+                let skipped: usize = exclude.iter().filter_map(|c| p.by_case.get(c)).map(Vec::len).sum();
+                let want = k + dead.min(4 * k + 16) + skipped;
+                self.graph.search(query, want, ef.max(want))
+            }
+            Some(allow) => {
+                let f = |id: &usize| p.live.get(*id).copied().unwrap_or(false) && !excluded(p.items[*id].case) && allow(p.items[*id].case);
+                let f: &dyn FilterT = &f;
+                self.graph.search_filter(query, k, ef.max(k), Some(f))
+            }
+        };
         let mut out: Vec<ItemHit> = found
             .into_iter()
-            .filter(|n| p.live.get(n.d_id).copied().unwrap_or(false))
+            .filter(|n| p.live.get(n.d_id).copied().unwrap_or(false) && !excluded(p.items[n.d_id].case))
             .map(|n| ItemHit { item: p.items[n.d_id], cosine: dot(query, &p.data[n.d_id * self.dim..(n.d_id + 1) * self.dim]) })
             .collect();
         out.sort_by(|a, b| b.cosine.total_cmp(&a.cosine).then(a.item.key.cmp(&b.item.key)));
+        out.truncate(k);
         out
     }
 
@@ -433,15 +452,14 @@ mod tests {
     fn finds_itself_and_matches_exact_search() {
         let vs = vectors(600, 32, 1);
         let idx = VectorIndex::build(32, IndexParams::default(), items(&vs)).unwrap();
-        let all = |_: i64| true;
         let mut agree = 0;
         for q in vs.iter().take(50) {
-            let ann: Vec<i64> = idx.search(q, 10, 100, &all).iter().map(|h| h.item.key).collect();
+            let ann: Vec<i64> = idx.search(q, 10, 100, None, &[]).iter().map(|h| h.item.key).collect();
             let exact: Vec<i64> = idx.exact(q, 10, None).iter().map(|h| h.item.key).collect();
             agree += ann.iter().filter(|k| exact.contains(k)).count();
         }
         assert!(agree >= 490, "recall {agree}/500");
-        let hit = idx.search(&vs[7], 1, 64, &all);
+        let hit = idx.search(&vs[7], 1, 64, None, &[]);
         assert_eq!(hit[0].item.key, 7);
         assert!((hit[0].cosine - 1.0).abs() < 1e-5);
     }
@@ -450,16 +468,15 @@ mod tests {
     fn superseded_and_removed_items_never_come_back() {
         let vs = vectors(200, 16, 2);
         let idx = VectorIndex::build(16, IndexParams::default(), items(&vs)).unwrap();
-        let all = |_: i64| true;
         // Replace item 3's vector by item 150's: searching the old vector must not return key 3.
         idx.upsert(Item { key: 3, case: 1 }, &vs[150]).unwrap();
-        assert!(idx.search(&vs[3], 5, 64, &all).iter().all(|h| h.item.key != 3));
-        let top = idx.search(&vs[150], 2, 64, &all);
+        assert!(idx.search(&vs[3], 5, 64, None, &[]).iter().all(|h| h.item.key != 3));
+        let top = idx.search(&vs[150], 2, 64, None, &[]);
         assert_eq!(top.iter().map(|h| h.item.key).collect::<Vec<_>>().len(), 2);
         assert!(top.iter().all(|h| (h.cosine - 1.0).abs() < 1e-5));
         assert!(idx.remove(150));
         assert!(!idx.remove(150));
-        assert!(idx.search(&vs[150], 10, 64, &all).iter().all(|h| h.item.key != 150));
+        assert!(idx.search(&vs[150], 10, 64, None, &[]).iter().all(|h| h.item.key != 150));
         idx.remove_case(10); // keys 20, 21
         assert!(idx.exact(&vs[20], 200, None).iter().all(|h| h.item.case != 10));
         assert_eq!(idx.stats(), IndexStats { live: 197, dead: 4, dim: 16 });
@@ -471,9 +488,12 @@ mod tests {
         let idx = VectorIndex::build(16, IndexParams::default(), items(&vs)).unwrap();
         let even = |c: i64| c % 2 == 0;
         for q in vs.iter().take(20) {
-            let hits = idx.search(q, 10, 64, &even);
+            let hits = idx.search(q, 10, 64, Some(&even), &[4]);
             assert_eq!(hits.len(), 10);
-            assert!(hits.iter().all(|h| h.item.case % 2 == 0));
+            assert!(hits.iter().all(|h| h.item.case % 2 == 0 && h.item.case != 4));
+            let plain = idx.search(q, 10, 64, None, &[0, 1, 2]);
+            assert_eq!(plain.len(), 10);
+            assert!(plain.iter().all(|h| h.item.case > 2));
         }
         let few = [5i64, 9];
         let hits = idx.exact(&vs[0], 10, Some(&few));
@@ -488,7 +508,7 @@ mod tests {
         assert!(matches!(idx.upsert(Item { key: 1, case: 1 }, &[2.0, 0.0, 0.0, 0.0]), Err(IndexError::NotUnit)));
         assert!(matches!(idx.upsert(Item { key: 1, case: 1 }, &[f32::NAN, 0.0, 0.0, 0.0]), Err(IndexError::NotUnit)));
         assert_eq!(idx.stats().live, 0);
-        assert!(idx.search(&[1.0, 0.0, 0.0, 0.0], 5, 10, &|_| true).is_empty());
+        assert!(idx.search(&[1.0, 0.0, 0.0, 0.0], 5, 10, None, &[]).is_empty());
     }
 
     #[test]
@@ -505,10 +525,9 @@ mod tests {
         for (i, v) in vs[250..].iter().enumerate() {
             back.upsert(Item { key: 250 + i as i64, case: 999 }, v).unwrap();
         }
-        let all = |_: i64| true;
-        assert_eq!(back.search(&vs[260], 1, 64, &all)[0].item.key, 260);
-        assert_eq!(back.search(&vs[100], 1, 64, &all)[0].item.key, 100);
-        assert!(back.search(&vs[5], 10, 64, &all).iter().all(|h| h.item.key != 5));
+        assert_eq!(back.search(&vs[260], 1, 64, None, &[])[0].item.key, 260);
+        assert_eq!(back.search(&vs[100], 1, 64, None, &[])[0].item.key, 100);
+        assert!(back.search(&vs[5], 10, 64, None, &[]).iter().all(|h| h.item.key != 5));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -15,6 +15,16 @@ pub struct AnnRun {
     pub qps: f64,
 }
 
+/// Restrictive filters: hnsw_rs's filtered walk (FilterT) against an exact scan of the allowed set.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct FilteredRun {
+    pub allowed_fraction: f64,
+    pub walk_ef: usize,
+    pub walk_recall10: f64,
+    pub walk_qps: f64,
+    pub exact_allowed_qps: f64,
+}
+
 #[derive(Debug, Serialize)]
 pub struct AnnReport {
     pub n: usize,
@@ -28,6 +38,7 @@ pub struct AnnReport {
     pub build_s: f64,
     /// Resident memory the built index added (vectors, graph, bookkeeping).
     pub index_rss_mb: f64,
+    pub filtered: Vec<FilteredRun>,
 }
 
 /// Resident set size of this process, in MB (Linux).
@@ -83,16 +94,15 @@ pub fn build(data: &[Vec<f32>], params: IndexParams) -> (VectorIndex, f64, f64) 
 
 /// Recall@10 and single-thread q/s of `index` at each `ef`.
 pub fn sweep(index: &VectorIndex, queries: &[Vec<f32>], truth: &[Vec<usize>]) -> Vec<AnnRun> {
-    let all = |_: i64| true;
     EFS.iter()
         .map(|&ef| {
             // warm-up
             for q in queries.iter().take(20) {
-                index.search(q, K, ef, &all);
+                index.search(q, K, ef, None, &[]);
             }
             let t = Instant::now();
             let found: Vec<Vec<usize>> =
-                queries.iter().map(|q| index.search(q, K, ef, &all).into_iter().map(|h| h.item.key as usize).collect()).collect();
+                queries.iter().map(|q| index.search(q, K, ef, None, &[]).into_iter().map(|h| h.item.key as usize).collect()).collect();
             let qps = queries.len() as f64 / t.elapsed().as_secs_f64();
             let r = found.iter().zip(truth).map(|(f, t)| recall(f, t)).sum::<f64>() / queries.len().max(1) as f64;
             AnnRun { ef, recall10: r, qps }
@@ -105,6 +115,29 @@ pub fn at_target(runs: &[AnnRun]) -> Option<AnnRun> {
     runs.iter().find(|r| r.recall10 >= 0.99).copied().or_else(|| runs.iter().copied().max_by(|a, b| a.recall10.total_cmp(&b.recall10)))
 }
 
+/// For each allowed fraction: recall and q/s of the filtered walk and of the exact scan.
+pub fn filtered(index: &VectorIndex, data: &[Vec<f32>], queries: &[Vec<f32>]) -> Vec<FilteredRun> {
+    let qs = &queries[..queries.len().min(100)];
+    [0.5f64, 0.1, 0.01]
+        .iter()
+        .map(|&fraction| {
+            let step = (1.0 / fraction).round() as i64;
+            let allowed: Vec<i64> = (0..data.len() as i64).filter(|i| i % step == 0).collect();
+            let allow = |c: i64| c % step == 0;
+            let t = Instant::now();
+            let truth: Vec<Vec<usize>> = qs.iter().map(|q| index.exact(q, K, Some(&allowed)).into_iter().map(|h| h.item.key as usize).collect()).collect();
+            let exact_allowed_qps = qs.len() as f64 / t.elapsed().as_secs_f64();
+            let ef = 64;
+            let t = Instant::now();
+            let found: Vec<Vec<usize>> =
+                qs.iter().map(|q| index.search(q, K, ef, Some(&allow), &[]).into_iter().map(|h| h.item.key as usize).collect()).collect();
+            let walk_qps = qs.len() as f64 / t.elapsed().as_secs_f64();
+            let walk_recall10 = found.iter().zip(&truth).map(|(f, t)| recall(f, t)).sum::<f64>() / qs.len().max(1) as f64;
+            FilteredRun { allowed_fraction: fraction, walk_ef: ef, walk_recall10, walk_qps, exact_allowed_qps }
+        })
+        .collect()
+}
+
 pub fn run(n: usize, dim: usize, queries: usize, seed: u64, progress: &dyn Fn(&str)) -> AnnReport {
     let params = IndexParams::default();
     progress(&format!("generating {n} × {dim} vectors"));
@@ -115,7 +148,9 @@ pub fn run(n: usize, dim: usize, queries: usize, seed: u64, progress: &dyn Fn(&s
     let (index, build_s, index_rss_mb) = build(&data, params);
     progress("searching");
     let runs = sweep(&index, &qs, &truth);
-    AnnReport { n, dim, k: K, queries: qs.len(), exact_qps, runs, m: params.max_connections, ef_construction: params.ef_construction, build_s, index_rss_mb }
+    progress("filtered searches");
+    let filtered = filtered(&index, &data, &qs);
+    AnnReport { n, dim, k: K, queries: qs.len(), exact_qps, runs, m: params.max_connections, ef_construction: params.ef_construction, build_s, index_rss_mb, filtered }
 }
 
 pub fn table(r: &AnnReport) -> String {
@@ -126,6 +161,11 @@ pub fn table(r: &AnnReport) -> String {
     out += &format!("{:>5} {:>9} {:>10} {:>9}\n", "ef", "recall10", "q/s", "× exact");
     for x in &r.runs {
         out += &format!("{:>5} {:>9.4} {:>10.0} {:>9.1}\n", x.ef, x.recall10, x.qps, x.qps / r.exact_qps.max(1e-9));
+    }
+    out += "filtered (allowed share of cases): hnsw_rs FilterT walk vs exact scan of the allowed set\n";
+    out += &format!("{:>8} {:>12} {:>10} {:>14}\n", "allowed", "walk recall", "walk q/s", "exact-set q/s");
+    for f in &r.filtered {
+        out += &format!("{:>7.0}% {:>12.4} {:>10.0} {:>14.0}\n", f.allowed_fraction * 100.0, f.walk_recall10, f.walk_qps, f.exact_allowed_qps);
     }
     out
 }
