@@ -5,6 +5,7 @@
 //! Reported for text-only, image-only and fused search (exact cosine) and a TF-IDF baseline.
 use precedent_search::Encoders;
 use precedent_library::LibraryCase;
+use precedent_search::engine::rrf;
 use precedent_search::eval::{fuse, standardise, top_k, Metrics, MetricsAcc, TfIdf};
 use precedent_search::SearchError;
 use precedent_store::blobs::sha256_hex;
@@ -36,8 +37,15 @@ pub struct EvalReport {
     pub library: usize,
     pub text: MethodReport,
     pub image: MethodReport,
+    /// Equal weights after z-scoring each modality over the library (the engine's default).
     pub fused: MethodReport,
+    /// Equal weights of reciprocal ranks (k = 60).
+    pub fused_rrf: MethodReport,
+    /// Equal weights of raw cosines (no calibration), for comparison.
+    pub fused_raw: MethodReport,
     pub tfidf: MethodReport,
+    /// The fusion method with the best location P@10.
+    pub best_fusion: String,
     #[serde(skip)]
     pub models: Vec<String>,
 }
@@ -154,10 +162,12 @@ pub fn evaluate(
             })
             .collect();
         let fused = fuse(&[standardise(&text), standardise(&image)], &[0.5, 0.5]);
+        let fused_rrf = fuse(&[rrf(&text), rrf(&image)], &[0.5, 0.5]);
+        let fused_raw = fuse(&[text.clone(), image.clone()], &[0.5, 0.5]);
         let qt = tfidf.transform(&cases[q].presenting_text());
         let tf: Vec<Option<f32>> = (0..n).map(|j| (j != q).then(|| TfIdf::dot(&qt, &docs[j]))).collect();
-        for (name, scores) in [("text", &text), ("image", &image), ("fused", &fused), ("tfidf", &tf)] {
-            if name == "image" && enc.image.is_none() {
+        for (name, scores) in [("text", &text), ("image", &image), ("fused", &fused), ("fused_rrf", &fused_rrf), ("fused_raw", &fused_raw), ("tfidf", &tf)] {
+            if name != "text" && name != "tfidf" && enc.image.is_none() {
                 continue;
             }
             let flat: Vec<f32> = scores.iter().map(|s| s.unwrap_or(f32::NEG_INFINITY)).collect();
@@ -176,13 +186,22 @@ pub fn evaluate(
     if let Some(ie) = &enc.image {
         models.push(ie.spec().model_id());
     }
+    let p10 = |m: &str| acc.get(&(m, "location")).map(|a| a.finish().p10).unwrap_or(0.0);
+    let best_fusion = [("z_score", "fused"), ("rrf", "fused_rrf"), ("raw", "fused_raw")]
+        .into_iter()
+        .max_by(|a, b| p10(a.1).total_cmp(&p10(b.1)))
+        .map(|(n, _)| n.to_string())
+        .unwrap_or_default();
     Ok(EvalReport {
         queries: queries.len(),
         library: cases.len(),
         text: report("text"),
         image: report("image"),
         fused: report("fused"),
+        fused_rrf: report("fused_rrf"),
+        fused_raw: report("fused_raw"),
         tfidf: report("tfidf"),
+        best_fusion,
         models,
     })
 }
@@ -190,11 +209,14 @@ pub fn evaluate(
 /// The human-readable table.
 pub fn table(r: &EvalReport) -> String {
     let mut out = format!("queries {}  library {}  models {}\n", r.queries, r.library, r.models.join(", "));
-    out += &format!("{:<8} {:<9} {:>6} {:>7} {:>7}\n", "method", "label", "P@10", "MRR@10", "mAP@10");
-    for (name, m) in [("text", &r.text), ("image", &r.image), ("fused", &r.fused), ("tfidf", &r.tfidf)] {
+    out += &format!("{:<10} {:<9} {:>6} {:>7} {:>7}\n", "method", "label", "P@10", "MRR@10", "mAP@10");
+    for (name, m) in [("text", &r.text), ("image", &r.image), ("fused", &r.fused), ("fused_rrf", &r.fused_rrf), ("fused_raw", &r.fused_raw), ("tfidf", &r.tfidf)] {
         for (label, x) in m {
-            out += &format!("{name:<8} {label:<9} {:>6.3} {:>7.3} {:>7.3}\n", x.p10, x.mrr10, x.map10);
+            out += &format!("{name:<10} {label:<9} {:>6.3} {:>7.3} {:>7.3}\n", x.p10, x.mrr10, x.map10);
         }
+    }
+    if !r.best_fusion.is_empty() {
+        out += &format!("best fusion (location P@10): {}\n", r.best_fusion);
     }
     out
 }

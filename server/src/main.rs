@@ -133,6 +133,15 @@ enum BenchCommand {
         queries: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// hnsw `M` (neighbours per point and layer).
+        #[arg(long, default_value_t = 12)]
+        m: usize,
+        #[arg(long, default_value_t = 200)]
+        ef_construction: usize,
+        /// Use the stored vectors of this channel (`text` or `image`) from the database instead
+        /// of synthetic ones (e.g. after importing medpix2-dev); queries are held out.
+        #[arg(long)]
+        from_db: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -292,10 +301,36 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             stop_managed(managed).await;
             out
         }
-        Command::Bench { what: BenchCommand::Ann { n, dim, queries, seed, json } } => {
-            let r = tokio::task::spawn_blocking(move || precedent::bench::ann::run(n, dim, queries, seed, &|s| eprintln!("… {s}")))
-                .await
-                .map_err(other)?;
+        Command::Bench { what: BenchCommand::Ann { n, dim, queries, seed, m, ef_construction, from_db, json } } => {
+            let params = precedent_search::index::IndexParams { max_connections: m.clamp(2, 255), ef_construction: ef_construction.max(8), ..Default::default() };
+            let data = match from_db {
+                Some(channel) => {
+                    let (st, managed) = open_state(&cfg).await?;
+                    let enc = precedent::load_active_encoders(&st.pool, &cfg.models_manifest, 1).await.map_err(other)?;
+                    let (text, image) = enc.model_ids();
+                    let (table, model) = match channel.as_str() {
+                        "text" => ("text_vectors WHERE field = 'full' AND", text),
+                        "image" => ("image_vectors WHERE", image.ok_or_else(|| other("no image model"))?),
+                        other_channel => return Err(other(format!("--from-db takes text or image, not {other_channel}"))),
+                    };
+                    let vectors: Vec<Vec<f32>> = sqlx::query_scalar(&format!("SELECT vector FROM {table} model = $1 ORDER BY case_id"))
+                        .bind(&model)
+                        .fetch_all(&st.pool)
+                        .await
+                        .map_err(other)?;
+                    st.pool.close().await;
+                    stop_managed(managed).await;
+                    eprintln!("… {} stored {channel} vectors of {model}", vectors.len());
+                    Some(vectors)
+                }
+                None => None,
+            };
+            let r = tokio::task::spawn_blocking(move || match data {
+                Some(v) => precedent::bench::ann::run_on(v, queries, params, &|s| eprintln!("… {s}")),
+                None => precedent::bench::ann::run(n, dim, queries, seed, params, &|s| eprintln!("… {s}")),
+            })
+            .await
+            .map_err(other)?;
             print!("{}", precedent::bench::ann::table(&r));
             if json {
                 println!("{}", serde_json::to_string(&r).map_err(other)?);

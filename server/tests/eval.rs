@@ -24,7 +24,7 @@ fn eval_json_contract_on_a_synthetic_library() {
     let v: serde_json::Value = serde_json::from_str(last).unwrap();
     assert_eq!(v["queries"], 6);
     assert_eq!(v["library"], 60);
-    for method in ["text", "image", "fused", "tfidf"] {
+    for method in ["text", "image", "fused", "fused_rrf", "fused_raw", "tfidf"] {
         for label in ["location", "topic"] {
             for metric in ["p10", "mrr10", "map10"] {
                 let x = v[method][label][metric].as_f64().unwrap_or(-1.0);
@@ -34,7 +34,9 @@ fn eval_json_contract_on_a_synthetic_library() {
     }
     // Ten conditions over five regions: chance is about 0.2 for location. Text must do far better.
     assert!(v["text"]["location"]["p10"].as_f64().unwrap() > 0.6, "{last}");
-    assert!(stdout.contains("method   label"));
+    assert!(stdout.contains("method     label"));
+    assert!(["z_score", "rrf", "raw"].contains(&v["best_fusion"].as_str().unwrap_or("")), "{last}");
+    assert!(stdout.contains("best fusion (location P@10):"));
     // A second run reads the vector cache and gives the same numbers.
     let again = eval();
     assert_eq!(String::from_utf8_lossy(&again.stdout).lines().last().unwrap(), last);

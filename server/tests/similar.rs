@@ -261,3 +261,48 @@ async fn rebuild_swaps_while_queries_keep_working() {
     assert!(!last.running && last.finished.as_deref().unwrap_or("").starts_with("built 23 cases"), "{last:?}");
     assert!(sim.check().await.unwrap().agrees());
 }
+
+#[tokio::test]
+async fn reindex_with_another_model_switches_without_stopping_search() {
+    let app = spawn_app().await;
+    let ids = library(&app).await;
+    let doctor = app.staff("dr@example.org", Role::Doctor).await;
+    let manifest = common::test_manifest(&app.data_dir);
+    let new = std::sync::Arc::new(precedent_search::Encoders::load_models(&manifest, Some("minilm-l6-v2-copy"), None, 1).unwrap());
+    assert_eq!(new.model_ids().0, "minilm-l6-v2-copy@2");
+    // Re-embed with the new model (what `precedent reindex --text-model` does first)…
+    let written = precedent::worker::embed_all(&app.pool, &app.state.blobs, &new, |_, _| {}).await.unwrap();
+    assert_eq!(written, 23 * 2, "presenting and full text of every case; images already have vectors");
+    // …then build and switch while the server keeps answering.
+    let q = ids["synth-21-000007"];
+    let url = app.url(&format!("/api/v1/cases/{q}/similar?k=3"));
+    let (_, _, _, header) = precedent_similarity::build_generation(&app.pool, &app.data_dir.join("index"), &precedent::models_of(&new), Default::default(), &|_| {})
+        .await
+        .unwrap();
+    assert_eq!(header.text_model, "minilm-l6-v2-copy@2");
+    let mut switched = false;
+    for _ in 0..100 {
+        let v: Value = doctor.get(&url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(hit_ids(&v).len(), 3, "queries keep working during the switch: {v}");
+        let encoders = app.state.search().unwrap().encoders.get().model_ids().0;
+        if v["text_model"] == "minilm-l6-v2-copy@2" && encoders == "minilm-l6-v2-copy@2" {
+            assert_eq!(hit_ids(&v)[0], ids["synth-21-000007-dup"]);
+            switched = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(switched, "the server swapped in the new index and encoders");
+    let active: String = sqlx::query_scalar("SELECT model FROM search_settings WHERE channel = 'text'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(active, "minilm-l6-v2-copy@2");
+    // Ad-hoc text is encoded with the new model; a new case is embedded with it and indexed.
+    let v: Value = doctor.post(app.url("/api/v1/search")).json(&json!({ "text": "cough and fever", "k": 2 })).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["text_model"], "minilm-l6-v2-copy@2");
+    assert_eq!(hit_ids(&v).len(), 2);
+    let fresh = case_id(app.create_case(&doctor, case_form("After the switch")).await).await;
+    app.wait_for_search().await;
+    let models: Vec<String> = sqlx::query_scalar("SELECT DISTINCT model FROM text_vectors WHERE case_id = $1").bind(fresh).fetch_all(&app.pool).await.unwrap();
+    assert_eq!(models, ["minilm-l6-v2-copy@2"]);
+    assert!(app.similarity().engine().case(fresh).is_some_and(|c| c.text.is_some()));
+    assert!(app.similarity().check().await.unwrap().agrees());
+}

@@ -119,13 +119,16 @@ pub struct SearchOptions {
     pub candidate_factor: usize,
     /// hnsw search breadth (raised to the number of candidates).
     pub ef: usize,
-    /// Allowed sets at most this large are scanned exactly instead of walked.
+    /// Allowed sets at most this large, or at most `exact_fraction` of the library, are scanned
+    /// exactly instead of walked with a filter (`bench ann`: hnsw_rs's filtered walk only beats
+    /// an exact scan of the allowed set above roughly 30k cases and a third of the library).
     pub exact_below: usize,
+    pub exact_fraction: f32,
 }
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        Self { k: 10, weights: Weights::default(), calibration: Calibration::ZScore, candidate_factor: 5, ef: 64, exact_below: 1000 }
+        Self { k: 10, weights: Weights::default(), calibration: Calibration::ZScore, candidate_factor: 5, ef: 64, exact_below: 20_000, exact_fraction: 0.25 }
     }
 }
 
@@ -323,7 +326,8 @@ impl Engine {
             None
         } else {
             let list: Vec<i64> = meta.iter().filter(|(id, m)| !exclude.contains(id) && filter.allows(m)).map(|(id, _)| *id).collect();
-            (list.len() <= opt.exact_below).then_some(list)
+            let small = list.len() <= opt.exact_below || (list.len() as f32) <= opt.exact_fraction * meta.len() as f32;
+            small.then_some(list)
         };
         let n_cand = opt.k.max(1) * opt.candidate_factor.max(1);
         let ef = opt.ef.max(n_cand);
@@ -592,7 +596,7 @@ mod tests {
         ];
         let metas: HashMap<i64, CaseMeta> = e.meta.read().unwrap().clone();
         for f in &cases {
-            for opt in [raw(10, 0.5, 0.5), SearchOptions { exact_below: 0, ..raw(10, 0.5, 0.5) }] {
+            for opt in [raw(10, 0.5, 0.5), SearchOptions { exact_below: 0, exact_fraction: 0.0, ..raw(10, 0.5, 0.5) }] {
                 let hits = e.search(&q, f, &opt);
                 assert!(!hits.is_empty(), "{f:?}");
                 for h in &hits {

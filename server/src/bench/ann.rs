@@ -138,10 +138,32 @@ pub fn filtered(index: &VectorIndex, data: &[Vec<f32>], queries: &[Vec<f32>]) ->
         .collect()
 }
 
-pub fn run(n: usize, dim: usize, queries: usize, seed: u64, progress: &dyn Fn(&str)) -> AnnReport {
-    let params = IndexParams::default();
+pub fn run(n: usize, dim: usize, queries: usize, seed: u64, params: IndexParams, progress: &dyn Fn(&str)) -> AnnReport {
     progress(&format!("generating {n} × {dim} vectors"));
     let (data, qs) = data(n, dim, queries, seed);
+    measure(data, qs, params, progress)
+}
+
+/// The same measurements on given vectors (e.g. stored embeddings of real cases): every
+/// `len / queries`-th vector is held out as a query.
+pub fn run_on(mut all: Vec<Vec<f32>>, queries: usize, params: IndexParams, progress: &dyn Fn(&str)) -> AnnReport {
+    let step = (all.len() / queries.max(1)).max(2);
+    let mut qs = Vec::new();
+    let mut i = 0;
+    all.retain(|v| {
+        i += 1;
+        if i % step == 0 && qs.len() < queries {
+            qs.push(v.clone());
+            false
+        } else {
+            true
+        }
+    });
+    measure(all, qs, params, progress)
+}
+
+fn measure(data: Vec<Vec<f32>>, qs: Vec<Vec<f32>>, params: IndexParams, progress: &dyn Fn(&str)) -> AnnReport {
+    let (n, dim) = (data.len(), data.first().map(Vec::len).unwrap_or(0));
     progress("exact scan");
     let (truth, exact_qps) = exact(&data, &qs);
     progress("building the hnsw graph");

@@ -1,5 +1,5 @@
 //! `precedent bench pgvector`: hnsw_rs against pgvector's HNSW on the same vectors, same machine,
-//! same graph parameters (M 16, ef_construction 200), one connection / one thread each, each at
+//! same graph parameters (M, ef_construction), one connection / one thread each, each at
 //! the smallest search setting reaching recall@10 ≥ 0.99. PostgreSQL 16.2 + pgvector 0.6.2 come
 //! from PyPI's `pgserver` wheel (`scripts/pgvector.sh`), run on a scratch cluster over a unix socket.
 use super::ann::{self, AnnRun, K};
@@ -32,6 +32,8 @@ pub struct PgReport {
     pub hnsw_rs_build_s: f64,
     pub pgvector_build_s: f64,
     pub pgvector_version: String,
+    pub m: usize,
+    pub ef_construction: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +78,8 @@ pub async fn run(n: usize, dim: usize, queries: usize, seed: u64, scratch: &Path
     let (truth, _) = ann::exact(&data, &qs);
 
     progress("hnsw_rs: building");
-    let (index, hnsw_build_s, _) = ann::build(&data, IndexParams::default());
+    let params = IndexParams::default();
+    let (index, hnsw_build_s, _) = ann::build(&data, params);
     let hnsw_runs = ann::sweep(&index, &qs, &truth);
     drop(index);
 
@@ -105,9 +108,12 @@ pub async fn run(n: usize, dim: usize, queries: usize, seed: u64, scratch: &Path
         sqlx::query("SET maintenance_work_mem = '2GB'").execute(&mut conn).await?;
         sqlx::query("SET max_parallel_maintenance_workers = 1").execute(&mut conn).await?;
         let t = Instant::now();
-        sqlx::query("CREATE INDEX bench_items_hnsw ON bench_items USING hnsw (v vector_cosine_ops) WITH (m = 16, ef_construction = 200)")
-            .execute(&mut conn)
-            .await?;
+        sqlx::query(&format!(
+            "CREATE INDEX bench_items_hnsw ON bench_items USING hnsw (v vector_cosine_ops) WITH (m = {}, ef_construction = {})",
+            params.max_connections, params.ef_construction
+        ))
+        .execute(&mut conn)
+        .await?;
         let pg_build_s = t.elapsed().as_secs_f64();
         sqlx::query("VACUUM ANALYZE bench_items").execute(&mut conn).await?;
         let lits: Vec<String> = qs.iter().map(|q| literal(q)).collect();
@@ -159,11 +165,16 @@ pub async fn run(n: usize, dim: usize, queries: usize, seed: u64, scratch: &Path
         hnsw_rs_build_s: hnsw_build_s,
         pgvector_build_s: pg_build_s,
         pgvector_version: version,
+        m: params.max_connections,
+        ef_construction: params.ef_construction,
     })
 }
 
 pub fn table(r: &PgReport) -> String {
-    let mut out = format!("n {}  dim {}  k {}  queries {}  (M 16, ef_construction 200; one thread / one connection)\n", r.n, r.dim, r.k, r.queries);
+    let mut out = format!(
+        "n {}  dim {}  k {}  queries {}  (both: M {}, ef_construction {}; one thread / one connection)\n",
+        r.n, r.dim, r.k, r.queries, r.m, r.ef_construction
+    );
     out += &format!("{:<16} {:>9} {:>9} {:>10} {:>9}\n", "engine", "setting", "recall10", "q/s", "build s");
     out += &format!("{:<16} {:>9} {:>9.4} {:>10.0} {:>9.1}\n", "hnsw_rs", format!("ef {}", r.hnsw_rs.ef), r.hnsw_rs.recall10, r.hnsw_rs.qps, r.hnsw_rs_build_s);
     out += &format!(

@@ -45,6 +45,21 @@ pub fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models/models.toml")
 }
 
+/// The repository's manifest with absolute paths plus a second text encoder,
+/// `minilm-l6-v2-copy@2` (the same network under another version), for model switches.
+pub fn test_manifest(dir: &std::path::Path) -> PathBuf {
+    let models = manifest().parent().expect("models dir").canonicalize().expect("models dir");
+    let text = std::fs::read_to_string(manifest()).expect("manifest");
+    let abs = |t: &str| t.replace("file = \"", &format!("file = \"{}/", models.display())).replace("tokenizer = \"", &format!("tokenizer = \"{}/", models.display()));
+    let block_start = text.find("[[encoder]]").expect("an encoder");
+    let text_block_end = text[block_start + 1..].find("[[encoder]]").map(|i| i + block_start + 1).unwrap_or(text.len());
+    let copy = text[block_start..text_block_end].replacen("name = \"minilm-l6-v2\"", "name = \"minilm-l6-v2-copy\"", 1).replacen("version = \"1-int8\"", "version = \"2\"", 1);
+    std::fs::create_dir_all(dir).expect("data dir");
+    let path = dir.join("models.toml");
+    std::fs::write(&path, format!("{}\n{}", abs(&text), abs(&copy))).expect("write test manifest");
+    path
+}
+
 /// The repository's encoders, loaded once per test binary.
 pub async fn encoders() -> std::sync::Arc<precedent_search::Encoders> {
     static ENC: tokio::sync::OnceCell<std::sync::Arc<precedent_search::Encoders>> = tokio::sync::OnceCell::const_new();
@@ -79,7 +94,7 @@ pub async fn spawn_app_without_worker() -> TestApp {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });
     let slot = std::sync::Arc::new(precedent_search::EncoderSlot::new(encoders().await));
-    let search = precedent::start_search(&state, slot, data_dir.join("index"), manifest()).await.expect("similarity index");
+    let search = precedent::start_search(&state, slot, data_dir.join("index"), test_manifest(&data_dir)).await.expect("similarity index");
     TestApp { worker: None, search: Some(search), base: format!("http://{addr}"), pool, state, db_url, data_dir }
 }
 
