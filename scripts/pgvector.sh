@@ -3,8 +3,9 @@
 # `precedent bench pgvector`. Debian bookworm has no pgvector package. Prints the bin directory.
 set -euo pipefail
 dest=${PRECEDENT_PGVECTOR_DIR:-/var/tmp/precedent-pgserver}
-if [ -x "$dest/pginstall/bin/postgres" ] && [ -f "$dest/pginstall/lib/postgresql/vector.so" ]; then
-  echo "$dest/pginstall/bin"
+bin="$dest/pgserver/pginstall/bin"
+if [ -x "$bin/postgres" ] && [ -f "$dest/pgserver/pginstall/lib/postgresql/vector.so" ] && "$bin/initdb" --version >/dev/null 2>&1; then
+  echo "$bin"
   exit 0
 fi
 tmp=$(mktemp -d)
@@ -14,12 +15,13 @@ python3 - "$tmp" "$dest" <<'PY'
 import glob, os, sys, zipfile
 wheel = glob.glob(sys.argv[1] + "/pgserver-0.1.4-*.whl")[0]
 dest = sys.argv[2]
-prefix = "pgserver/pginstall/"
+# The wheel layout is kept: the binaries find their bundled libraries (pgserver.libs/) by a
+# relative RPATH.
 with zipfile.ZipFile(wheel) as z:
     for info in z.infolist():
-        if not info.filename.startswith(prefix) or info.is_dir():
+        if info.is_dir() or not info.filename.startswith(("pgserver/pginstall/", "pgserver.libs/")):
             continue
-        out = os.path.join(dest, "pginstall", info.filename[len(prefix):])
+        out = os.path.join(dest, info.filename)
         os.makedirs(os.path.dirname(out), exist_ok=True)
         with z.open(info) as src, open(out, "wb") as dst:
             dst.write(src.read())
@@ -28,4 +30,4 @@ with zipfile.ZipFile(wheel) as z:
 PY
 # The cluster runs as the `postgres` user when we are root: it must read and run these files.
 chmod -R a+rX "$dest"
-echo "$dest/pginstall/bin"
+echo "$bin"

@@ -6,10 +6,11 @@
 //!
 //! Points get dense ids `0..n` in insertion order; an item changed or deleted leaves its old
 //! point dead. A rebuild drops dead points.
+use hnsw_rs::hnsw::Point;
 use hnsw_rs::prelude::{AnnT, Distance, FilterT, Hnsw, HnswIo};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 /// Cosine distance for unit vectors: `1 - a·b`, clamped at 0 (rounding can push a·b of two
 /// equal unit vectors past 1, which `anndists::DistDot` asserts against).
@@ -84,12 +85,21 @@ pub struct ItemHit {
     pub cosine: f32,
 }
 
+/// A point's vector: the graph's own copy (hnsw_rs keeps one per point; sharing it halves the
+/// index's memory), or ours until the graph's point has been looked up.
+enum Stored {
+    Graph(Arc<Point<'static, f32>>),
+    Pending(Vec<f32>),
+    Dropped,
+}
+
 #[derive(Default)]
 struct Points {
     items: Vec<Item>,
     live: Vec<bool>,
-    /// Row-major vectors, `dim` per point.
-    data: Vec<f32>,
+    stored: Vec<Stored>,
+    /// How many entries of `stored` are `Pending`.
+    pending: usize,
     /// Live point of each item key.
     by_key: HashMap<i64, usize>,
     /// Live points of each case.
@@ -97,11 +107,37 @@ struct Points {
 }
 
 impl Points {
+    fn vector(&self, id: usize) -> &[f32] {
+        match &self.stored[id] {
+            Stored::Graph(p) => p.get_v(),
+            Stored::Pending(v) => v,
+            Stored::Dropped => &[],
+        }
+    }
+
+    fn push(&mut self, item: Item, vector: &[f32]) -> usize {
+        if let Some(old) = self.by_key.get(&item.key).copied() {
+            self.kill(old);
+        }
+        let id = self.items.len();
+        self.items.push(item);
+        self.live.push(true);
+        self.stored.push(Stored::Pending(vector.to_vec()));
+        self.pending += 1;
+        self.by_key.insert(item.key, id);
+        self.by_case.entry(item.case).or_default().push(id);
+        id
+    }
+
     fn kill(&mut self, point: usize) {
         if !self.live[point] {
             return;
         }
         self.live[point] = false;
+        if matches!(self.stored[point], Stored::Pending(_)) {
+            self.pending -= 1;
+        }
+        self.stored[point] = Stored::Dropped;
         let item = self.items[point];
         self.by_key.remove(&item.key);
         if let Some(v) = self.by_case.get_mut(&item.case) {
@@ -162,27 +198,42 @@ impl VectorIndex {
         for (_, v) in &items {
             check_unit(v, self.dim)?;
         }
-        let dim = self.dim;
         let first = {
             let mut p = self.write();
             let first = p.items.len();
-            p.data.reserve(items.len() * dim);
+            p.stored.reserve(items.len());
             for (item, v) in &items {
-                if let Some(old) = p.by_key.get(&item.key).copied() {
-                    p.kill(old);
-                }
-                let id = p.items.len();
-                p.items.push(*item);
-                p.live.push(true);
-                p.data.extend_from_slice(v);
-                p.by_key.insert(item.key, id);
-                p.by_case.entry(item.case).or_default().push(id);
+                p.push(*item, v);
             }
             first
         };
         let batch: Vec<(&[f32], usize)> = items.iter().enumerate().map(|(i, (_, v))| (v.as_slice(), first + i)).collect();
         self.graph.parallel_insert_slice(&batch);
+        self.resolve();
         Ok(())
+    }
+
+    /// Replaces our copies of vectors by the graph's (one pass over the graph's points).
+    fn resolve(&self) {
+        if self.read().pending == 0 {
+            return;
+        }
+        let found: Vec<(usize, Arc<Point<'static, f32>>)> = {
+            let p = self.read();
+            self.graph
+                .get_point_indexation()
+                .into_iter()
+                .filter(|pt| matches!(p.stored.get(pt.get_origin_id()), Some(Stored::Pending(_))))
+                .map(|pt| (pt.get_origin_id(), pt))
+                .collect()
+        };
+        let mut p = self.write();
+        for (id, pt) in found {
+            if matches!(p.stored[id], Stored::Pending(_)) {
+                p.stored[id] = Stored::Graph(pt);
+                p.pending -= 1;
+            }
+        }
     }
 
     pub fn dim(&self) -> usize {
@@ -204,23 +255,21 @@ impl VectorIndex {
     /// Adds or replaces `item`'s vector (an item already present is superseded).
     pub fn upsert(&self, item: Item, vector: &[f32]) -> Result<(), IndexError> {
         check_unit(vector, self.dim)?;
-        let id = {
+        let (id, pending) = {
             let mut p = self.write();
             if let Some(old) = p.by_key.get(&item.key).copied() {
-                if p.items[old].case == item.case && p.data[old * self.dim..(old + 1) * self.dim] == *vector {
+                if p.items[old].case == item.case && p.vector(old) == vector {
                     return Ok(());
                 }
-                p.kill(old);
             }
-            let id = p.items.len();
-            p.items.push(item);
-            p.live.push(true);
-            p.data.extend_from_slice(vector);
-            p.by_key.insert(item.key, id);
-            p.by_case.entry(item.case).or_default().push(id);
-            id
+            let id = p.push(item, vector);
+            (id, p.pending)
         };
         self.graph.insert_slice((vector, id));
+        // Points added one by one keep our copy until a batch of them is looked up in the graph.
+        if pending >= 256 {
+            self.resolve();
+        }
         Ok(())
     }
 
@@ -256,7 +305,7 @@ impl VectorIndex {
     pub fn live_items(&self) -> Vec<(Item, Vec<f32>)> {
         let p = self.read();
         let mut out: Vec<(Item, Vec<f32>)> =
-            p.by_key.values().map(|id| (p.items[*id], p.data[id * self.dim..(id + 1) * self.dim].to_vec())).collect();
+            p.by_key.values().map(|id| (p.items[*id], p.vector(*id).to_vec())).collect();
         out.sort_by_key(|(i, _)| i.key);
         out
     }
@@ -266,7 +315,7 @@ impl VectorIndex {
         let p = self.read();
         p.by_case
             .get(&case)
-            .map(|ids| ids.iter().map(|id| (p.items[*id], p.data[id * self.dim..(id + 1) * self.dim].to_vec())).collect())
+            .map(|ids| ids.iter().map(|id| (p.items[*id], p.vector(*id).to_vec())).collect())
             .unwrap_or_default()
     }
 
@@ -281,7 +330,7 @@ impl VectorIndex {
         let mut out: Vec<ItemHit> = p
             .by_case
             .get(&case)
-            .map(|ids| ids.iter().map(|id| ItemHit { item: p.items[*id], cosine: dot(query, &p.data[id * self.dim..(id + 1) * self.dim]) }).collect())
+            .map(|ids| ids.iter().map(|id| ItemHit { item: p.items[*id], cosine: dot(query, p.vector(*id)) }).collect())
             .unwrap_or_default();
         out.sort_by(|a, b| b.cosine.total_cmp(&a.cosine).then(a.item.key.cmp(&b.item.key)));
         out
@@ -318,7 +367,7 @@ impl VectorIndex {
         let mut out: Vec<ItemHit> = found
             .into_iter()
             .filter(|n| p.live.get(n.d_id).copied().unwrap_or(false) && !excluded(p.items[n.d_id].case))
-            .map(|n| ItemHit { item: p.items[n.d_id], cosine: dot(query, &p.data[n.d_id * self.dim..(n.d_id + 1) * self.dim]) })
+            .map(|n| ItemHit { item: p.items[n.d_id], cosine: dot(query, p.vector(n.d_id)) })
             .collect();
         out.sort_by(|a, b| b.cosine.total_cmp(&a.cosine).then(a.item.key.cmp(&b.item.key)));
         out.truncate(k);
@@ -328,7 +377,7 @@ impl VectorIndex {
     /// Exact nearest live items of the given cases (or of all cases when `cases` is `None`).
     pub fn exact(&self, query: &[f32], k: usize, cases: Option<&[i64]>) -> Vec<ItemHit> {
         let p = self.read();
-        let score = |id: usize| ItemHit { item: p.items[id], cosine: dot(query, &p.data[id * self.dim..(id + 1) * self.dim]) };
+        let score = |id: usize| ItemHit { item: p.items[id], cosine: dot(query, p.vector(id)) };
         let mut all: Vec<ItemHit> = match cases {
             Some(cases) => cases.iter().filter_map(|c| p.by_case.get(c)).flatten().map(|id| score(*id)).collect(),
             None => p.by_key.values().map(|id| score(*id)).collect(),
@@ -389,26 +438,25 @@ impl VectorIndex {
         let graph: Hnsw<'static, f32, CosineDistance> = io.load_hnsw().map_err(|e| IndexError::Dump(e.to_string()))?;
         let dim = table.dim;
         let n = table.items.len();
-        let mut data = vec![0f32; n * dim];
-        let mut seen = vec![false; n];
+        let mut stored: Vec<Stored> = (0..n).map(|_| Stored::Dropped).collect();
         for point in graph.get_point_indexation() {
             let id = point.get_origin_id();
-            let v = point.get_v();
-            if id >= n || v.len() != dim {
+            if id >= n || point.get_v().len() != dim {
                 return Err(IndexError::Dump(format!("graph point {id} does not match the point table")));
             }
-            data[id * dim..(id + 1) * dim].copy_from_slice(v);
-            seen[id] = true;
+            stored[id] = Stored::Graph(point);
         }
-        let mut p = Points { items: table.items, live: table.live, data, ..Points::default() };
+        let mut p = Points { items: table.items, live: table.live, stored, ..Points::default() };
         for id in 0..n {
             if p.live[id] {
-                if !seen[id] {
+                if matches!(p.stored[id], Stored::Dropped) {
                     return Err(IndexError::Dump(format!("live point {id} is missing from the graph")));
                 }
                 let item = p.items[id];
                 p.by_key.insert(item.key, id);
                 p.by_case.entry(item.case).or_default().push(id);
+            } else {
+                p.stored[id] = Stored::Dropped;
             }
         }
         Ok(Self { dim, params: table.params, graph, points: RwLock::new(p) })
@@ -500,6 +548,23 @@ mod tests {
         let hits = idx.exact(&vs[0], 10, Some(&few));
         assert_eq!(hits.len(), 4);
         assert!(hits.iter().all(|h| few.contains(&h.item.case)));
+    }
+
+    #[test]
+    fn points_added_one_by_one_share_the_graphs_vectors() {
+        let vs = vectors(700, 16, 5);
+        let idx = VectorIndex::new(16, 0, IndexParams::default());
+        for (i, v) in vs.iter().enumerate() {
+            idx.upsert(Item { key: i as i64, case: i as i64 }, v).unwrap();
+        }
+        assert!(idx.read().pending < 256, "looked up in batches");
+        for (i, v) in vs.iter().enumerate().step_by(7) {
+            let top = idx.exact(v, 1, None);
+            assert_eq!(top[0].item.key, i as i64);
+            assert!((top[0].cosine - 1.0).abs() < 1e-5);
+            assert_eq!(idx.search(v, 1, 32, None, &[])[0].item.key, i as i64);
+        }
+        assert_eq!(idx.live_items().len(), 700);
     }
 
     #[test]

@@ -41,8 +41,14 @@ pub struct AnnReport {
     pub filtered: Vec<FilteredRun>,
 }
 
-/// Resident set size of this process, in MB (Linux).
+/// Resident set size of this process, in MB (Linux), after handing freed heap pages back to
+/// the system (so transient allocations of the build do not count).
 pub fn rss_mb() -> f64 {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free heap memory; it takes no pointers.
+    unsafe {
+        libc::malloc_trim(0);
+    }
     std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<f64>().ok()))

@@ -28,6 +28,9 @@ pub struct HttpReport {
     pub latency: Latency,
     pub p99_ms: f64,
     pub index_build_s: f64,
+    /// Resident memory the loaded similarity index added, and that scaled to 100k cases.
+    pub index_rss_mb: f64,
+    pub index_rss_mb_per_100k_cases: f64,
 }
 
 fn pg_array(v: &[f32]) -> String {
@@ -56,7 +59,7 @@ pub async fn populate(st: &app::ssr::AppState, enc: &Encoders, n: usize, seed: u
         "INSERT INTO cases (owner_id, title, history, diagnosis, body_region, age_years, sex, source, created_at)
          SELECT $1, 'Synthetic case ' || g, 'Synthetic history ' || g, 'Condition ' || (g % 97),
                 (ARRAY['chest','head','abdomen','limb'])[1 + g % 4], 20 + g % 60, (ARRAY['F','M'])[1 + g % 2], 'bench',
-                now() - make_interval(mins => g)
+                now() - make_interval(mins => g::int)
          FROM generate_series(1, $2) g ORDER BY g RETURNING id",
     )
     .bind(owner.id.0)
@@ -138,9 +141,11 @@ pub async fn run(
         let (ids, image_vectors) = populate(&st, &enc, cases, 11).await?;
         progress("building the similarity index");
         let t = Instant::now();
+        let rss_before = super::ann::rss_mb();
         let slot = Arc::new(precedent_search::EncoderSlot::new(Arc::clone(&enc)));
         let search = crate::start_search(&st, slot, scratch.join("index"), manifest.to_path_buf()).await?;
         let index_build_s = t.elapsed().as_secs_f64();
+        let index_rss_mb = (super::ann::rss_mb() - rss_before).max(0.0);
         let router = crate::web::router(st.clone(), sessions, SessionSettings { secure: false, idle_minutes: 30 });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
@@ -204,6 +209,8 @@ pub async fn run(
             latency: latency(all),
             p99_ms: p99,
             index_build_s,
+            index_rss_mb,
+            index_rss_mb_per_100k_cases: index_rss_mb * 100_000.0 / cases.max(1) as f64,
         })
     }
     .await;
@@ -215,8 +222,9 @@ pub async fn run(
 
 pub fn table(r: &HttpReport) -> String {
     format!(
-        "GET /api/v1/cases/{{id}}/similar?k=10 — {} cases ({} image vectors), {} clients, {:.1} s\n\
+        "index: built in {:.1} s, {:.0} MB resident ({:.0} MB per 100k cases)\nGET /api/v1/cases/{{id}}/similar?k=10 — {} cases ({} image vectors), {} clients, {:.1} s\n\
          {:>9} {:>7} {:>9} {:>8} {:>8} {:>8}\n{:>9} {:>7} {:>9.0} {:>8.2} {:>8.2} {:>8.2}\n",
+        r.index_build_s, r.index_rss_mb, r.index_rss_mb_per_100k_cases,
         r.cases, r.image_vectors, r.concurrency, r.seconds, "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms",
         r.requests, r.errors, r.rps, r.latency.p50_ms, r.latency.p95_ms, r.p99_ms
     )

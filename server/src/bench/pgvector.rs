@@ -51,7 +51,7 @@ pub enum PgBenchError {
 /// Where `scripts/pgvector.sh` unpacks the binaries.
 pub fn bin_dir() -> PathBuf {
     let base = std::env::var("PRECEDENT_PGVECTOR_DIR").unwrap_or_else(|_| "/var/tmp/precedent-pgserver".into());
-    PathBuf::from(base).join("pginstall/bin")
+    PathBuf::from(base).join("pgserver/pginstall/bin")
 }
 
 fn literal(v: &[f32]) -> String {
