@@ -1,0 +1,63 @@
+import { test, expect, Page } from '@playwright/test';
+import { DEMO_PASSWORD, hydrated, login } from './helpers';
+
+/** The first case on the caller's list (through the JSON API, with the page's session). */
+async function firstCaseId(page: Page): Promise<number> {
+  const res = await page.request.get('/api/v1/cases', { headers: { Accept: 'application/json' } });
+  expect(res.ok()).toBeTruthy();
+  const body = await res.json();
+  expect(body.items.length).toBeGreaterThan(0);
+  return body.items[body.items.length - 1].id;
+}
+
+/** Opens the case and reloads until its similar-cases panel has hits (the demo is embedded
+ *  by the background worker right after start-up). */
+async function openWithHits(page: Page, id: number) {
+  await expect
+    .poll(
+      async () => {
+        await page.goto(`/cases/${id}`);
+        return page.locator('.similar-hit').count();
+      },
+      { timeout: 60_000, intervals: [500, 1000, 2000] },
+    )
+    .toBeGreaterThan(0);
+}
+
+test('a doctor sees similar cases with % match and per-modality bars, rendered on the server', async ({ page }) => {
+  await login(page, 'doctor@demo.precedent', DEMO_PASSWORD);
+  const id = await firstCaseId(page);
+  await openWithHits(page, id);
+  await hydrated(page);
+  const panel = page.locator('section.similar');
+  await expect(panel.getByRole('heading', { name: 'Similar cases' })).toBeVisible();
+  const first = panel.locator('.similar-hit').first();
+  await expect(first.locator('.match')).toHaveText(/^\d+%$/);
+  await expect(first.locator('.bar')).toHaveCount(2);
+  await expect(first.locator('.bar-label').first()).toHaveText('text');
+  await expect(first.locator('.similar-dx')).not.toBeEmpty();
+  await expect(first.locator('.badge')).toHaveText(/validated|corrected|unreviewed/);
+  // The query case is never its own hit, and a hit opens its case.
+  await expect(panel.locator(`[data-case="${id}"]`)).toHaveCount(0);
+  const link = first.locator('a').first();
+  const href = await link.getAttribute('href');
+  expect(href).toMatch(/^\/cases\/\d+$/);
+  // Server-rendered: the HTML before any script runs already holds the hits.
+  const html = await (await page.request.get(`/cases/${id}`)).text();
+  expect(html).toContain('class="similar-hit"');
+  await link.click();
+  await expect(page).toHaveURL(new RegExp(`${href}$`));
+  await expect(page.locator('#case-title')).toBeVisible();
+});
+
+test("a patient sees other patients' cases only de-identified", async ({ page }) => {
+  await login(page, 'patient@demo.precedent', DEMO_PASSWORD);
+  const id = await firstCaseId(page);
+  await openWithHits(page, id);
+  const others = page.locator('.similar-hit', { hasText: 'Case from another patient' });
+  await expect(others.first()).toBeVisible();
+  // No title, no link and no image of someone else's case.
+  await expect(others.first().locator('a')).toHaveCount(0);
+  await expect(others.first().locator('img')).toHaveCount(0);
+  await expect(others.first().locator('.similar-dx')).not.toBeEmpty();
+});
