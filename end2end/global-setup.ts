@@ -17,10 +17,15 @@ export default async function globalSetup() {
   fs.rmSync(fixtures, { recursive: true, force: true });
   execFileSync(bin, ['synth', '--out', fixtures, '--cases', '2', '--seed', '7'], { stdio: 'inherit' });
 
-  const env = { ...process.env, PRECEDENT_ADDR: `127.0.0.1:${port}`, PRECEDENT_DATA_DIR: dataDir };
+  const env = {
+    ...process.env,
+    PRECEDENT_ADDR: `127.0.0.1:${port}`,
+    PRECEDENT_DATA_DIR: dataDir,
+    PRECEDENT_MODELS_DIR: path.join(root, 'models'),
+  };
   delete env.DATABASE_URL;
   const log = fs.openSync(path.join(dataDir, 'server.log'), 'w');
-  const child = spawn(bin, ['serve', '--demo', '12'], { env, stdio: ['ignore', log, log], detached: false });
+  const child = spawn(bin, ['serve', '--demo', '12'], { cwd: root, env, stdio: ['ignore', log, log], detached: false });
   fs.writeFileSync(path.join(dataDir, 'server.pid'), String(child.pid));
 
   const deadline = Date.now() + 120_000;

@@ -125,12 +125,8 @@ enum BenchCommand {
     },
     /// hnsw_rs vs exact scan on synthetic clustered vectors: recall@10 and q/s at several ef.
     Ann {
-        #[arg(long, default_value_t = 10_000)]
-        n: usize,
-        #[arg(long, default_value_t = 384)]
-        dim: usize,
-        #[arg(long, default_value_t = 500)]
-        queries: usize,
+        #[command(flatten)]
+        size: VectorSet,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// hnsw `M` (neighbours per point and layer).
@@ -147,12 +143,8 @@ enum BenchCommand {
     },
     /// hnsw_rs vs pgvector HNSW (PostgreSQL from PyPI's pgserver; see scripts/pgvector.sh).
     Pgvector {
-        #[arg(long, default_value_t = 10_000)]
-        n: usize,
-        #[arg(long, default_value_t = 384)]
-        dim: usize,
-        #[arg(long, default_value_t = 500)]
-        queries: usize,
+        #[command(flatten)]
+        size: VectorSet,
         #[arg(long)]
         json: bool,
     },
@@ -167,6 +159,17 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The synthetic vectors of a vector benchmark.
+#[derive(clap::Args)]
+struct VectorSet {
+    #[arg(long, default_value_t = 10_000)]
+    n: usize,
+    #[arg(long, default_value_t = 384)]
+    dim: usize,
+    #[arg(long, default_value_t = 500)]
+    queries: usize,
 }
 
 #[derive(Subcommand)]
@@ -301,7 +304,7 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             stop_managed(managed).await;
             out
         }
-        Command::Bench { what: BenchCommand::Ann { n, dim, queries, seed, m, ef_construction, from_db, json } } => {
+        Command::Bench { what: BenchCommand::Ann { size: VectorSet { n, dim, queries }, seed, m, ef_construction, from_db, json } } => {
             let params = precedent_search::index::IndexParams { max_connections: m.clamp(2, 255), ef_construction: ef_construction.max(8), ..Default::default() };
             let data = match from_db {
                 Some(channel) => {
@@ -337,7 +340,7 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             }
             Ok(())
         }
-        Command::Bench { what: BenchCommand::Pgvector { n, dim, queries, json } } => {
+        Command::Bench { what: BenchCommand::Pgvector { size: VectorSet { n, dim, queries }, json } } => {
             let scratch = PathBuf::from("/var/tmp").join(format!("precedent-bench-pgvector-{}", std::process::id()));
             let r = precedent::bench::pgvector::run(n, dim, queries, 1, &scratch, &|s| eprintln!("… {s}")).await;
             let _ = std::fs::remove_dir_all(&scratch);

@@ -231,6 +231,23 @@ async fn index_and_database_agree_through_inserts_deletes_and_restarts() {
     assert_eq!(std::fs::read_to_string(app.data_dir.join("index/CURRENT")).unwrap(), header_before);
     let r = reopened.check().await.unwrap();
     assert!(r.agrees(), "{r:?}");
+    reopened.persist().await.unwrap();
+    // A deletion the change log never saw (triggers off): the saved index no longer matches the
+    // database's counts, so it is rebuilt rather than trusted.
+    let ghost = ids["synth-21-000002"];
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await.unwrap();
+    for table in ["text_vectors", "image_vectors", "embedding_jobs", "case_images", "lab_reports"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE case_id = $1")).bind(ghost).execute(&mut *tx).await.unwrap();
+    }
+    sqlx::query("DELETE FROM cases WHERE id = $1").bind(ghost).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let again = precedent_similarity::Similarity::open(app.pool.clone(), app.data_dir.join("index"), precedent::models_of(&enc), Default::default())
+        .await
+        .unwrap();
+    assert!(again.engine().case(ghost).is_none());
+    assert_eq!(again.engine().stats().text.dead, 0, "rebuilt");
+    assert!(again.check().await.unwrap().agrees());
     // Files that do not fit (another model) are rebuilt, not trusted.
     let mut other = precedent::models_of(&enc);
     other.text = "other-model@1".into();

@@ -138,13 +138,7 @@ impl TfIdf {
 /// different cosine scales can be weighted together. `None` (modality absent) stays `None`.
 pub fn standardise(scores: &[Option<f32>]) -> Vec<Option<f32>> {
     let present: Vec<f32> = scores.iter().flatten().copied().collect();
-    if present.len() < 2 {
-        return scores.to_vec();
-    }
-    let mean = present.iter().sum::<f32>() / present.len() as f32;
-    let var = present.iter().map(|s| (s - mean).powi(2)).sum::<f32>() / present.len() as f32;
-    let sd = var.sqrt().max(1e-6);
-    scores.iter().map(|s| s.map(|s| (s - mean) / sd)).collect()
+    crate::engine::zscore(scores, &present)
 }
 
 /// Weighted fusion of per-modality scores for each candidate: modalities missing for a

@@ -191,6 +191,25 @@ impl Similarity {
             building: tokio::sync::Mutex::new(()),
         });
         s.catch_up().await?;
+        // A loaded index must also hold as many cases and vectors as the database (files from
+        // another database, or a log that was cut, would not): otherwise rebuild.
+        if s.generation.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+            let m = s.models();
+            let (cases, texts, images) = rows::counts(&s.pool, &m.text, m.image.as_deref()).await?;
+            let st = s.engine().stats();
+            if (st.cases as i64, st.text.live as i64, st.image.live as i64) != (cases, texts, images) {
+                tracing::warn!(
+                    index = ?(st.cases, st.text.live, st.image.live),
+                    database = ?(cases, texts, images),
+                    "saved index disagrees with the database; rebuilding"
+                );
+                let (engine, applied) = build(&s.pool, &m, params, &|_, _| {}).await?;
+                *s.engine.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(engine);
+                s.applied.store(applied, Ordering::SeqCst);
+                *s.generation.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                s.catch_up().await?;
+            }
+        }
         if s.generation.lock().unwrap_or_else(|e| e.into_inner()).is_none() {
             s.persist().await?;
         }

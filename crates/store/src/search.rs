@@ -86,6 +86,20 @@ pub async fn case_count(pool: &PgPool) -> Result<i64> {
     crate::cases::count(pool).await
 }
 
+/// Cases, full-text vectors of `text_model` and image vectors of `image_model` in the database:
+/// what a consistent index holds.
+pub async fn counts(pool: &PgPool, text_model: &str, image_model: Option<&str>) -> Result<(i64, i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT (SELECT count(*) FROM cases),
+                (SELECT count(*) FROM text_vectors WHERE field = 'full' AND model = $1),
+                (SELECT count(*) FROM image_vectors WHERE model = $2)",
+    )
+    .bind(text_model)
+    .bind(image_model.unwrap_or(""))
+    .fetch_one(pool)
+    .await?)
+}
+
 /// The newest change id (0 when none).
 pub async fn last_change(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT COALESCE(max(id), 0) FROM search_changes").fetch_one(pool).await?)

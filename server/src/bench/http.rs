@@ -34,16 +34,7 @@ pub struct HttpReport {
 }
 
 fn pg_array(v: &[f32]) -> String {
-    let mut s = String::with_capacity(v.len() * 11 + 2);
-    s.push('{');
-    for (i, x) in v.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str(&x.to_string());
-    }
-    s.push('}');
-    s
+    super::vector_text(v, '{', '}')
 }
 
 /// Fills an empty, migrated database with `n` synthetic cases and their vectors.

@@ -16,6 +16,20 @@ pub struct Latency {
     pub mean_ms: f64,
 }
 
+/// A vector as text: `[0.1,0.2]` for pgvector, `{0.1,0.2}` for a Postgres array (`COPY`).
+pub(crate) fn vector_text(v: &[f32], open: char, close: char) -> String {
+    let mut s = String::with_capacity(v.len() * 11 + 2);
+    s.push(open);
+    for (i, x) in v.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&x.to_string());
+    }
+    s.push(close);
+    s
+}
+
 pub(crate) fn latency(mut samples: Vec<f64>) -> Latency {
     if samples.is_empty() {
         return Latency { n: 0, p50_ms: 0.0, p95_ms: 0.0, mean_ms: 0.0 };

@@ -55,16 +55,7 @@ pub fn bin_dir() -> PathBuf {
 }
 
 fn literal(v: &[f32]) -> String {
-    let mut s = String::with_capacity(v.len() * 11 + 2);
-    s.push('[');
-    for (i, x) in v.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str(&x.to_string());
-    }
-    s.push(']');
-    s
+    super::vector_text(v, '[', ']')
 }
 
 pub async fn run(n: usize, dim: usize, queries: usize, seed: u64, scratch: &Path, progress: &(dyn Fn(&str) + Sync)) -> Result<PgReport, PgBenchError> {
