@@ -78,6 +78,7 @@ pub mod service {
             owner_email: actor.role.is_staff().then_some(c.owner_email),
             created_at: display_time(c.created_at),
             indexing,
+            can_review: precedent_accounts::can_review(&actor),
             images: d
                 .images
                 .into_iter()
@@ -115,6 +116,8 @@ pub mod service {
                     diagnosis: v.diagnosis,
                     certainty: v.certainty,
                     notes: v.notes,
+                    next_tests: v.next_tests,
+                    specialist: v.specialist,
                     at: display_time(v.created_at),
                 })
                 .collect(),
@@ -264,7 +267,16 @@ pub fn NewCasePage() -> impl IntoView {
 pub fn CasePage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
-    let case = Resource::new(id, get_case);
+    let review = ServerAction::<crate::review::ReviewCase>::new();
+    // A saved review reloads the case (new diagnosis, history entry); a refused one does not,
+    // so the form keeps what was typed next to the error.
+    let saved = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if matches!(review.value().get(), Some(Ok(()))) {
+            saved.update(|n| *n += 1);
+        }
+    });
+    let case = Resource::new(move || (id(), saved.get()), |(id, _)| get_case(id));
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading case…"</p> }>
             {move || Suspend::new(async move {
@@ -275,7 +287,7 @@ pub fn CasePage() -> impl IntoView {
                         <A href="/cases">"Back to cases"</A></section>
                     }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    Ok(c) => view! { <CaseDetail case=c/> }.into_any(),
+                    Ok(c) => view! { <CaseDetail case=c review/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -283,7 +295,7 @@ pub fn CasePage() -> impl IntoView {
 }
 
 #[component]
-fn CaseDetail(case: CaseView) -> impl IntoView {
+fn CaseDetail(case: CaseView, review: ServerAction<crate::review::ReviewCase>) -> impl IntoView {
     let demographics = [
         case.age_years.map(|a| format!("{a} years")),
         case.sex.clone(),
@@ -315,6 +327,7 @@ fn CaseDetail(case: CaseView) -> impl IntoView {
                 {(!case.exam.is_empty()).then(|| view! { <h3>"Examination"</h3><p class="prose">{case.exam.clone()}</p> })}
                 {(!case.findings.is_empty()).then(|| view! { <h3>"Findings"</h3><p class="prose">{case.findings.clone()}</p> })}
             </section>
+            {case.can_review.then(|| view! { <crate::review::ReviewPanel case=case.clone() action=review/> })}
             <crate::similar::SimilarPanel case_id=case.id.0/>
             <section class="panel">
                 <h2>{format!("Scans ({})", case.images.len())}</h2>
@@ -361,8 +374,10 @@ fn CaseDetail(case: CaseView) -> impl IntoView {
                     view! {
                         <ol class="history">
                             {case.validations.into_iter().map(|v| view! {
-                                <li><strong>{v.diagnosis}</strong>{format!(" — {} ({}) by {} on {}", v.action, v.certainty, v.author, v.at)}
-                                {(!v.notes.is_empty()).then(|| view! { <p class="prose">{v.notes.clone()}</p> })}</li>
+                                <li class="history-entry"><strong>{v.diagnosis}</strong>{format!(" — {} ({}) by {} on {}", if v.action == "correct" { "corrected" } else { "validated" }, v.certainty, v.author, v.at)}
+                                {(!v.notes.is_empty()).then(|| view! { <p class="prose">{v.notes.clone()}</p> })}
+                                {(!v.next_tests.is_empty()).then(|| view! { <p class="small">{format!("Recommended tests: {}", v.next_tests)}</p> })}
+                                {(!v.specialist.is_empty()).then(|| view! { <p class="small">{format!("Refer to: {}", v.specialist)}</p> })}</li>
                             }).collect_view()}
                         </ol>
                     }.into_any()

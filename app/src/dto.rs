@@ -73,7 +73,30 @@ pub struct ValidationView {
     pub diagnosis: String,
     pub certainty: Certainty,
     pub notes: String,
+    pub next_tests: String,
+    pub specialist: String,
     pub at: String,
+}
+
+/// A case waiting for a doctor's review.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueItemView {
+    pub id: CaseId,
+    pub title: String,
+    pub diagnosis: Option<String>,
+    pub body_region: Option<String>,
+    pub age_years: Option<i32>,
+    pub sex: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewQueueView {
+    pub items: Vec<QueueItemView>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +115,8 @@ pub struct CaseView {
     pub created_at: String,
     /// Embedding work is still queued or running for this case.
     pub indexing: bool,
+    /// The viewer may review (validate or correct) this case.
+    pub can_review: bool,
     pub images: Vec<ImageView>,
     pub reports: Vec<ReportView>,
     pub validations: Vec<ValidationView>,

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod cases;
 pub mod dto;
 pub mod error;
+pub mod review;
 pub mod similar;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -75,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cases") view=cases::CaseListPage ssr=SsrMode::Async/>
                     <Route path=path!("/cases/new") view=cases::NewCasePage/>
                     <Route path=path!("/cases/:id") view=cases::CasePage ssr=SsrMode::Async/>
+                    <Route path=path!("/review") view=review::ReviewQueuePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -93,6 +95,7 @@ fn Header() -> impl IntoView {
                         match auth.user.await {
                             Ok(Some(u)) => view! {
                                 <A href="/cases">"Cases"</A>
+                                {(u.role == precedent_types::Role::Doctor).then(|| view! { <A href="/review">"Review queue"</A> })}
                                 <span class="who" id="whoami">{format!("{} ({})", u.email, u.role)}</span>
                                 <ActionForm action=auth.logout attr:class="inline">
                                     <button type="submit" class="link" id="logout">"Log out"</button>

@@ -80,17 +80,15 @@ pub async fn seed_cases(st: &AppState, n: usize, seed: u64) -> Result<usize, Int
             Ok(id) => {
                 created += 1;
                 if i % 3 == 0 {
-                    precedent_store::cases::add_validation(
-                        &st.pool,
-                        id,
-                        doctor.id,
-                        doctor.role,
-                        "validate",
-                        c.diagnosis,
-                        Certainty::Probable,
-                        "Consistent with the imaging and the history.",
-                    )
-                    .await?;
+                    let review = precedent_store::cases::NewValidation {
+                        action: "validate",
+                        diagnosis: c.diagnosis.to_string(),
+                        certainty: Certainty::Probable,
+                        notes: "Consistent with the imaging and the history.".into(),
+                        next_tests: String::new(),
+                        specialist: String::new(),
+                    };
+                    precedent_store::cases::add_validation(&st.pool, id, doctor.id, doctor.role, &review).await?;
                 }
             }
             Err(IntakeError::Store(StoreError::Conflict(_))) => {} // seeded before

@@ -118,9 +118,15 @@ async fn filters_are_never_violated() {
     let dr_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'dr@example.org'").fetch_one(&app.pool).await.unwrap();
     let validated: Vec<i64> = ["synth-21-000003", "synth-21-000013", "synth-21-000017"].iter().map(|k| ids[*k]).collect();
     for c in &validated {
-        precedent_store::cases::add_validation(&app.pool, precedent_types::CaseId(*c), precedent_types::UserId(dr_id), Role::Doctor, "validate", "Confirmed", precedent_types::Certainty::Certain, "")
-            .await
-            .unwrap();
+        let review = precedent_store::cases::NewValidation {
+            action: "validate",
+            diagnosis: "Confirmed".into(),
+            certainty: precedent_types::Certainty::Certain,
+            notes: String::new(),
+            next_tests: String::new(),
+            specialist: String::new(),
+        };
+        precedent_store::cases::add_validation(&app.pool, precedent_types::CaseId(*c), precedent_types::UserId(dr_id), Role::Doctor, &review).await.unwrap();
     }
     app.wait_for_search().await;
     let q = ids["synth-21-000000"];

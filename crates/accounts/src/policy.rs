@@ -25,6 +25,11 @@ pub fn sees_hit_in_full(actor: &Actor, owner: UserId) -> bool {
     can_read_case(actor, owner)
 }
 
+/// Doctors review cases (validate or correct the diagnosis) and see the review queue.
+pub fn can_review(actor: &Actor) -> bool {
+    actor.role == Role::Doctor
+}
+
 /// Only admins rebuild the search indexes.
 pub fn can_reindex(actor: &Actor) -> bool {
     actor.role == Role::Admin
@@ -49,5 +54,6 @@ mod tests {
         let a = Actor { id: UserId(4), role: Role::Admin };
         assert!(can_read_case(&a, UserId(1)));
         assert!(can_manage_users(&a) && !can_manage_users(&d) && !can_manage_users(&p));
+        assert!(can_review(&d) && !can_review(&p) && !can_review(&a));
     }
 }

@@ -505,28 +505,32 @@ pub async fn count(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM cases").fetch_one(pool).await?)
 }
 
+/// A doctor's review of a case: `validate` the recorded diagnosis or `correct` it.
+#[derive(Debug, Clone)]
+pub struct NewValidation {
+    pub action: &'static str,
+    pub diagnosis: String,
+    pub certainty: Certainty,
+    pub notes: String,
+    pub next_tests: String,
+    pub specialist: String,
+}
+
 /// Appends a doctor's validation (or correction) to a case's history and marks it reviewed.
-#[allow(clippy::too_many_arguments)]
-pub async fn add_validation(
-    pool: &PgPool,
-    case: CaseId,
-    author: UserId,
-    author_role: Role,
-    action: &str,
-    diagnosis: &str,
-    certainty: Certainty,
-    notes: &str,
-) -> Result<i64> {
+pub async fn add_validation(pool: &PgPool, case: CaseId, author: UserId, author_role: Role, v: &NewValidation) -> Result<i64> {
     let mut tx = pool.begin().await?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO validations (case_id, author_id, action, diagnosis, certainty, notes) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO validations (case_id, author_id, action, diagnosis, certainty, notes, next_tests, specialist)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(case.0)
     .bind(author.0)
-    .bind(action)
-    .bind(diagnosis)
-    .bind(certainty.as_str())
-    .bind(notes)
+    .bind(v.action)
+    .bind(&v.diagnosis)
+    .bind(v.certainty.as_str())
+    .bind(&v.notes)
+    .bind(&v.next_tests)
+    .bind(&v.specialist)
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query("UPDATE cases SET status = 'reviewed', updated_at = now() WHERE id = $1").bind(case.0).execute(&mut *tx).await?;
@@ -534,7 +538,7 @@ pub async fn add_validation(
         &mut *tx,
         &audit::Entry {
             actor: Some((author, author_role)),
-            action: "case.validate",
+            action: if v.action == "correct" { "case.correct" } else { "case.validate" },
             object_kind: Some("case"),
             object_id: Some(case.0),
             outcome: "ok",
@@ -544,4 +548,34 @@ pub async fn add_validation(
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// A case waiting for review.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct QueueItem {
+    pub id: i64,
+    pub title: String,
+    pub diagnosis: Option<String>,
+    pub body_region: Option<String>,
+    pub age_years: Option<i32>,
+    pub sex: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+/// Cases without any validation, oldest first, optionally only of one body region
+/// (case-insensitive). Returns one page and the total.
+pub async fn review_queue(pool: &PgPool, region: Option<&str>, limit: i64, offset: i64) -> Result<(Vec<QueueItem>, i64)> {
+    const WHERE: &str = "NOT EXISTS (SELECT 1 FROM validations v WHERE v.case_id = c.id)
+        AND ($1::text IS NULL OR lower(c.body_region) = lower($1))";
+    let items: Vec<QueueItem> = sqlx::query_as(&format!(
+        "SELECT c.id, c.title, c.diagnosis, c.body_region, c.age_years, c.sex, c.created_at FROM cases c
+         WHERE {WHERE} ORDER BY c.created_at, c.id LIMIT $2 OFFSET $3"
+    ))
+    .bind(region)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await?;
+    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM cases c WHERE {WHERE}")).bind(region).fetch_one(pool).await?;
+    Ok((items, total))
 }
