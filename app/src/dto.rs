@@ -193,6 +193,8 @@ pub struct SimilarHitView {
     /// An image the caller may see (the matched one, else the first).
     pub thumbnail: Option<ImageId>,
     pub deidentified: bool,
+    /// The viewer's own relevance judgement of this hit for this query case, if any.
+    pub judged: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -205,5 +207,7 @@ pub struct SimilarResults {
     pub image_model: Option<String>,
     /// The query case is still being embedded: results will come once it is indexed.
     pub pending: bool,
+    /// The viewer may mark hits relevant / not relevant (doctors, for a stored query case).
+    pub can_judge: bool,
     pub took_ms: f32,
 }

@@ -20,13 +20,20 @@ pub async fn search_cases(req: SearchRequest) -> Result<SimilarResults, AppError
     service::search(&st, actor, req, crate::ssr::client_ip().await).await
 }
 
+/// Marks `hit_case` as a relevant (or not relevant) result for `query_case` (doctors only).
+#[server(endpoint = "judge_hit")]
+pub async fn judge_hit(query_case: i64, hit_case: i64, relevant: bool) -> Result<(), AppError> {
+    let (st, actor, _) = crate::ssr::require_actor().await?;
+    service::judge(&st, actor, query_case, hit_case, relevant, crate::ssr::client_ip().await).await
+}
+
 #[cfg(feature = "ssr")]
 pub mod service {
     use crate::dto::{ChannelScoreView, Review, SearchRequest, SimilarHitView, SimilarParams, SimilarResults};
     use crate::error::AppError;
     use crate::ssr::{audit, AppState, Search};
     use base64::Engine as _;
-    use precedent_accounts::{can_read_case, sees_hit_in_full, Actor};
+    use precedent_accounts::{can_read_case, can_review, sees_hit_in_full, Actor};
     use precedent_search::engine::{imaging, Calibration, Channel, Filter, Query, SearchOptions, Weights};
     use precedent_search::SearchError;
     use precedent_types::{CaseId, ImageId, Modality, UserId};
@@ -113,7 +120,26 @@ pub mod service {
         let query = engine.query_for_case(case_id);
         let pending = query.as_ref().is_none_or(|q| q.text.is_none() && q.images.is_empty());
         audit(&st.pool, Some(actor), "case.similar", Some(("case", case_id)), ip, "ok").await?;
-        run(st, search, actor, query.unwrap_or_default(), &opt, &filter, pending, started).await
+        run(st, search, actor, Some(case_id), query.unwrap_or_default(), &opt, &filter, pending, started).await
+    }
+
+    /// Records a doctor's relevance judgement of a hit.
+    pub async fn judge(st: &AppState, actor: Actor, query: i64, hit: i64, relevant: bool, ip: Option<String>) -> Result<(), AppError> {
+        if !can_review(&actor) {
+            audit(&st.pool, Some(actor), "similar.judge", Some(("case", query)), ip, "denied").await?;
+            return Err(AppError::Forbidden);
+        }
+        if query == hit {
+            return Err(AppError::Invalid("A case cannot be judged as a result for itself.".into()));
+        }
+        for id in [query, hit] {
+            if precedent_store::cases::owner_of(&st.pool, CaseId(id)).await?.is_none() {
+                return Err(AppError::NotFound);
+            }
+        }
+        precedent_store::search::judge(&st.pool, query, hit, actor.id.0, relevant).await?;
+        audit(&st.pool, Some(actor), "similar.judge", Some(("case", query)), ip, "ok").await?;
+        Ok(())
     }
 
     /// The owner of `case_id` if `actor` may read it; "not found" otherwise (ids cannot be probed).
@@ -197,7 +223,7 @@ pub mod service {
         query.images.extend(image_vecs.into_iter().map(|v| (None, v)));
         audit(&st.pool, Some(actor), "search", req.case_id.map(|c| ("case", c.0)), ip, "ok").await?;
         let pending = query.text.is_none() && query.images.is_empty();
-        run(st, search, actor, query, &opt, &filter, pending, started).await
+        run(st, search, actor, req.case_id.map(|c| c.0), query, &opt, &filter, pending, started).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -205,6 +231,7 @@ pub mod service {
         st: &AppState,
         search: &Search,
         actor: Actor,
+        query_case: Option<i64>,
         query: Query,
         opt: &precedent_search::engine::SearchOptions,
         filter: &Filter,
@@ -223,6 +250,11 @@ pub mod service {
         let ids: Vec<i64> = hits.iter().map(|h| h.case).collect();
         let rows: HashMap<i64, precedent_store::search::HitCase> =
             precedent_store::search::hit_cases(&st.pool, &ids).await?.into_iter().map(|r| (r.id, r)).collect();
+        let can_judge = can_review(&actor) && query_case.is_some();
+        let judged: HashMap<i64, bool> = match query_case {
+            Some(q) if can_judge => precedent_store::search::judgements_by(&st.pool, q, actor.id.0).await?.into_iter().collect(),
+            _ => HashMap::new(),
+        };
         let views = hits
             .into_iter()
             .filter_map(|h| {
@@ -262,6 +294,7 @@ pub mod service {
                     // Images are only linked where the caller may fetch them.
                     thumbnail: if full { matched.or(r.first_image.map(ImageId)) } else { None },
                     deidentified: !full,
+                    judged: judged.get(&h.case).copied(),
                 })
             })
             .collect();
@@ -272,6 +305,7 @@ pub mod service {
             text_model: engine.text_model.clone(),
             image_model: engine.image_model.clone(),
             pending,
+            can_judge,
             took_ms: started.elapsed().as_secs_f32() * 1000.0,
         })
     }
@@ -330,7 +364,8 @@ fn review_badge(r: Review) -> (&'static str, &'static str) {
 /// The "Similar cases" panel of a case page. Server-rendered with the page.
 #[component]
 pub fn SimilarPanel(case_id: i64) -> impl IntoView {
-    let results = Resource::new(move || case_id, |id| find_similar(id, SimilarParams::default()));
+    let judge = ServerAction::<JudgeHit>::new();
+    let results = Resource::new(move || (case_id, judge.version().get()), |(id, _)| find_similar(id, SimilarParams::default()));
     view! {
         <section class="panel similar" aria-labelledby="similar-title">
             <h2 id="similar-title">"Similar cases"</h2>
@@ -339,7 +374,9 @@ pub fn SimilarPanel(case_id: i64) -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                     Ok(r) if r.pending => view! { <p class="muted similar-pending">"This case is still being indexed; similar cases will appear shortly."</p> }.into_any(),
                     Ok(r) if r.hits.is_empty() => view! { <p class="muted">"No similar cases found."</p> }.into_any(),
-                    Ok(r) => view! {
+                    Ok(r) => {
+                        let can_judge = r.can_judge;
+                        view! {
                         <ol class="similar-hits">
                             {r.hits.into_iter().map(|h| {
                                 let (badge_class, badge) = review_badge(h.review);
@@ -372,15 +409,39 @@ pub fn SimilarPanel(case_id: i64) -> impl IntoView {
                                                     }
                                                 }).collect_view()}
                                             </ul>
+                                            {can_judge.then(|| view! { <JudgeButtons query=case_id hit=h.case.0 judged=h.judged action=judge/> })}
                                         </div>
                                     </li>
                                 }
                             }).collect_view()}
                         </ol>
                         <p class="muted small">{format!("Ordered by calibrated score ({}); % is cosine similarity. Models: {}{}.", r.calibration, r.text_model, r.image_model.map(|m| format!(", {m}")).unwrap_or_default())}</p>
-                    }.into_any(),
+                    }.into_any()
+                    }
                 })}
             </Suspense>
         </section>
+    }
+}
+
+/// "Relevant" / "Not relevant" for one hit (doctors); the current judgement is marked.
+#[component]
+fn JudgeButtons(query: i64, hit: i64, judged: Option<bool>, action: ServerAction<JudgeHit>) -> impl IntoView {
+    let button = move |relevant: bool, label: &'static str| {
+        let pressed = judged == Some(relevant);
+        view! {
+            <ActionForm action=action attr:class="inline">
+                <input type="hidden" name="query_case" value=query/>
+                <input type="hidden" name="hit_case" value=hit/>
+                <input type="hidden" name="relevant" value=relevant.to_string()/>
+                <button type="submit" class=if pressed { "chip pressed" } else { "chip" } aria-pressed=pressed.to_string()>{label}</button>
+            </ActionForm>
+        }
+    };
+    view! {
+        <div class="judge" role="group" aria-label="Is this a relevant similar case?">
+            {button(true, "Relevant")}
+            {button(false, "Not relevant")}
+        </div>
     }
 }

@@ -42,6 +42,14 @@ test('a doctor sees similar cases with % match and per-modality bars, rendered o
   const link = first.locator('a').first();
   const href = await link.getAttribute('href');
   expect(href).toMatch(/^\/cases\/\d+$/);
+  // A doctor marks a hit relevant; the mark is stored and shown after a reload.
+  const hitCase = await first.getAttribute('data-case');
+  await first.getByRole('button', { name: 'Relevant', exact: true }).click();
+  const judged = panel.locator(`[data-case="${hitCase}"]`).getByRole('button', { name: 'Relevant', exact: true });
+  await expect(judged).toHaveAttribute('aria-pressed', 'true');
+  await page.reload();
+  await expect(panel.locator(`[data-case="${hitCase}"]`).getByRole('button', { name: 'Relevant', exact: true })).toHaveAttribute('aria-pressed', 'true');
+  await hydrated(page);
   // Server-rendered: the HTML before any script runs already holds the hits.
   const html = await (await page.request.get(`/cases/${id}`)).text();
   expect(html).toContain('class="similar-hit"');
@@ -60,4 +68,6 @@ test("a patient sees other patients' cases only de-identified", async ({ page })
   await expect(others.first().locator('a')).toHaveCount(0);
   await expect(others.first().locator('img')).toHaveCount(0);
   await expect(others.first().locator('.similar-dx')).not.toBeEmpty();
+  // Patients do not judge hits.
+  await expect(page.getByRole('button', { name: 'Relevant', exact: true })).toHaveCount(0);
 });

@@ -59,8 +59,15 @@ enum Command {
     },
     /// Evaluate retrieval on a library folder (no database): P@10, MRR@10, mAP@10.
     Eval {
-        #[arg(long)]
-        library: PathBuf,
+        /// A library folder (the SOURCE.md protocol, no database)…
+        #[arg(long, required_unless_present = "judged")]
+        library: Option<PathBuf>,
+        /// …or the doctors' relevance judgements in the database, scored on the live index.
+        #[arg(long, conflicts_with = "library")]
+        judged: bool,
+        /// Cut-off for `--judged`.
+        #[arg(long, default_value_t = 10)]
+        k: usize,
         /// Only cases whose `split` is this value are queries (all cases stay in the library).
         #[arg(long)]
         query_split: Option<String>,
@@ -253,7 +260,15 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             stop_managed(managed).await;
             out
         }
-        Command::Eval { library, query_split, json, cache } => {
+        Command::Eval { judged: true, k, json, .. } => {
+            let (st, managed) = open_state(&cfg).await?;
+            let out = judged_command(&cfg, &st, k.clamp(1, 100), json).await;
+            st.pool.close().await;
+            stop_managed(managed).await;
+            out
+        }
+        Command::Eval { library, query_split, json, cache, .. } => {
+            let library = library.ok_or_else(|| other("--library DIR or --judged"))?;
             let enc = precedent::load_encoders(&cfg.models_manifest, cfg.encoder_threads.max(2)).await.map_err(other)?;
             let cache = precedent::eval::VectorCache::new(cache.unwrap_or_else(|| cfg.data_dir.join("eval-cache")));
             let report = tokio::task::spawn_blocking(move || {
@@ -448,6 +463,25 @@ async fn reindex_command(cfg: &Config, st: &app::ssr::AppState, text: Option<Str
     );
     if json {
         println!("{}", serde_json::to_string(&header).map_err(other)?);
+    }
+    Ok(())
+}
+
+async fn judged_command(cfg: &Config, st: &app::ssr::AppState, k: usize, json: bool) -> Result<(), ServerError> {
+    let enc = precedent::load_active_encoders(&st.pool, &cfg.models_manifest, 1).await.map_err(other)?;
+    let sim = precedent_similarity::Similarity::open(st.pool.clone(), cfg.index_dir.clone(), precedent::models_of(&enc), Default::default())
+        .await
+        .map_err(other)?;
+    let pairs = precedent_store::search::judged_pairs(&st.pool).await?;
+    let engine = sim.engine();
+    let r = tokio::task::spawn_blocking(move || precedent_search::eval::judged(&engine, &pairs, k)).await.map_err(other)?;
+    println!("judged queries {}  judged pairs {}  models {}, {}", r.queries, r.judged_pairs, sim.models().text, sim.models().image.unwrap_or_default());
+    println!("{:<18} {:>7}", "metric", "value");
+    println!("{:<18} {:>7.3}", format!("P@{}", r.k), r.p_at_k);
+    println!("{:<18} {:>7.3}", "judged precision", r.judged_precision);
+    println!("{:<18} {:>7.3}", "coverage", r.coverage);
+    if json {
+        println!("{}", serde_json::to_string(&r).map_err(other)?);
     }
     Ok(())
 }

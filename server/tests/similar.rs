@@ -329,3 +329,54 @@ async fn reindex_with_another_model_switches_without_stopping_search() {
     assert!(app.similarity().engine().case(fresh).is_some_and(|c| c.text.is_some()));
     assert!(app.similarity().check().await.unwrap().agrees());
 }
+
+#[tokio::test]
+async fn doctors_judge_hits_and_eval_judged_scores_the_live_ranking() {
+    let app = spawn_app().await;
+    let ids = library(&app).await;
+    let doctor = app.staff("dr@example.org", Role::Doctor).await;
+    let (q, dup) = (ids["synth-21-000000"], ids["synth-21-000000-dup"]);
+    let url = app.url(&format!("/api/v1/cases/{q}/similar?k=5"));
+    let v: Value = doctor.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["can_judge"], true);
+    assert!(v["hits"][0]["judged"].is_null());
+    let other = hit_ids(&v)[1];
+    let judge = |hit: i64, relevant: &'static str| {
+        let (app, doctor) = (&app, &doctor);
+        async move {
+            let (q, hit) = (q.to_string(), hit.to_string());
+            app.server_fn(doctor, "judge_hit", &[("query_case", q.as_str()), ("hit_case", hit.as_str()), ("relevant", relevant)]).await
+        }
+    };
+    assert!(judge(dup, "true").await.status().is_success());
+    assert!(judge(other, "false").await.status().is_success());
+    let v: Value = doctor.get(&url).send().await.unwrap().json().await.unwrap();
+    let judged: HashMap<i64, Value> = v["hits"].as_array().unwrap().iter().map(|h| (h["case"].as_i64().unwrap(), h["judged"].clone())).collect();
+    assert_eq!((judged[&dup].clone(), judged[&other].clone()), (json!(true), json!(false)));
+    // A doctor may change their mind: one judgement per doctor and pair.
+    assert!(judge(other, "true").await.status().is_success());
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM relevance_judgements").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(n, 2);
+    // Refusals.
+    let patient = app.patient("pat@example.org").await;
+    let r = app.server_fn(&patient, "judge_hit", &[("query_case", &q.to_string()), ("hit_case", &dup.to_string()), ("relevant", "true")]).await;
+    assert!(r.text().await.unwrap().contains("Forbidden"));
+    assert!(judge(q, "true").await.text().await.unwrap().contains("itself"));
+    assert!(judge(999_999, "true").await.text().await.unwrap().contains("NotFound"));
+    // `precedent eval --judged` scores the live ranking against them.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_precedent"))
+        .args(["eval", "--judged", "--k", "5", "--json"])
+        .env("DATABASE_URL", &app.db_url)
+        .env("PRECEDENT_DATA_DIR", app.data_dir.join("cli"))
+        .env("PRECEDENT_INDEX_DIR", app.data_dir.join("cli-index"))
+        .env("PRECEDENT_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let r: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!((r["queries"].as_i64(), r["judged_pairs"].as_i64(), r["k"].as_i64()), (Some(1), Some(2), Some(5)), "{stdout}");
+    assert!((r["p_at_k"].as_f64().unwrap() - 0.4).abs() < 1e-9, "{stdout}");
+    assert_eq!(r["judged_precision"].as_f64(), Some(1.0));
+    assert!(stdout.contains("P@5"));
+}

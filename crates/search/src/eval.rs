@@ -160,6 +160,54 @@ pub fn fuse(per_modality: &[Vec<Option<f32>>], weights: &[f32]) -> Vec<Option<f3
         .collect()
 }
 
+/// How the engine's current ranking fares on doctors' relevance judgements.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct JudgedReport {
+    /// Query cases with at least one judgement that the engine can query.
+    pub queries: usize,
+    pub judged_pairs: usize,
+    pub k: usize,
+    /// Relevant-judged hits in the top k, over k (unjudged hits count as not relevant).
+    pub p_at_k: f64,
+    /// Relevant-judged hits in the top k, over judged hits in the top k.
+    pub judged_precision: f64,
+    /// Judged hits in the top k, over hits in the top k.
+    pub coverage: f64,
+}
+
+/// Runs each judged query case through `engine` (default options, top `k`) and scores the
+/// ranking against `pairs` = (query case, hit case, relevant).
+pub fn judged(engine: &crate::engine::Engine, pairs: &[(i64, i64, bool)], k: usize) -> JudgedReport {
+    use std::collections::BTreeMap;
+    let mut by_query: BTreeMap<i64, HashMap<i64, bool>> = BTreeMap::new();
+    for (q, h, r) in pairs {
+        by_query.entry(*q).or_default().insert(*h, *r);
+    }
+    let opt = crate::engine::SearchOptions { k, ..Default::default() };
+    let (mut n, mut p, mut jp, mut jp_n, mut cov) = (0usize, 0.0, 0.0, 0usize, 0.0);
+    for (q, judged) in &by_query {
+        let Some(query) = engine.query_for_case(*q) else { continue };
+        let top: Vec<i64> = engine.search(&query, &crate::engine::Filter::default(), &opt).into_iter().map(|h| h.case).collect();
+        let relevant = top.iter().filter(|c| judged.get(c) == Some(&true)).count();
+        let seen = top.iter().filter(|c| judged.contains_key(c)).count();
+        n += 1;
+        p += relevant as f64 / k.max(1) as f64;
+        cov += if top.is_empty() { 0.0 } else { seen as f64 / top.len() as f64 };
+        if seen > 0 {
+            jp += relevant as f64 / seen as f64;
+            jp_n += 1;
+        }
+    }
+    JudgedReport {
+        queries: n,
+        judged_pairs: pairs.len(),
+        k,
+        p_at_k: if n > 0 { p / n as f64 } else { 0.0 },
+        judged_precision: if jp_n > 0 { jp / jp_n as f64 } else { 0.0 },
+        coverage: if n > 0 { cov / n as f64 } else { 0.0 },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,6 +243,27 @@ mod tests {
         let s: Vec<f32> = docs.iter().map(|d| TfIdf::dot(&q, &m.transform(d))).collect();
         assert!(s[2] > s[0] && s[0] > s[1]);
         assert_eq!(s[1], 0.0);
+    }
+
+    #[test]
+    fn judged_precision_of_the_live_ranking() {
+        use crate::engine::{CaseVectors, Engine};
+        let unit = |v: [f32; 2]| {
+            let mut v = v.to_vec();
+            crate::normalise(&mut v);
+            v
+        };
+        let cases: Vec<(i64, CaseVectors)> = [(1, [1.0, 0.0]), (2, [0.9, 0.1]), (3, [0.8, 0.3]), (4, [0.0, 1.0])]
+            .into_iter()
+            .map(|(id, v)| (id, CaseVectors { text: Some(unit(v)), ..Default::default() }))
+            .collect();
+        let e = Engine::build("t@1".into(), None, (2, 2), Default::default(), cases).unwrap();
+        // For case 1 the ranking is 2, 3, 4: 2 judged relevant, 3 judged not, 4 unjudged.
+        let r = judged(&e, &[(1, 2, true), (1, 3, false), (99, 2, true)], 3);
+        assert_eq!((r.queries, r.judged_pairs, r.k), (1, 3, 3));
+        assert!((r.p_at_k - 1.0 / 3.0).abs() < 1e-9);
+        assert!((r.judged_precision - 0.5).abs() < 1e-9, "{r:?}");
+        assert!((r.coverage - 2.0 / 3.0).abs() < 1e-9);
     }
 
     #[test]

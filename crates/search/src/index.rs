@@ -149,6 +149,9 @@ impl Points {
     }
 }
 
+/// Graphs smaller than this, and batches smaller than this, are built one point at a time.
+const SEQUENTIAL_BELOW: usize = 1000;
+
 /// A modality's index. Inserts and searches may run concurrently (`&self`).
 pub struct VectorIndex {
     dim: usize,
@@ -207,8 +210,16 @@ impl VectorIndex {
             }
             first
         };
-        let batch: Vec<(&[f32], usize)> = items.iter().enumerate().map(|(i, (_, v))| (v.as_slice(), first + i)).collect();
-        self.graph.parallel_insert_slice(&batch);
+        // Points inserted in parallel do not see each other: in a small graph (or a small batch)
+        // that can leave points poorly connected, so those are inserted one after another.
+        let seq = if items.len() < SEQUENTIAL_BELOW { items.len() } else { SEQUENTIAL_BELOW.saturating_sub(first).min(items.len()) };
+        for (i, (_, v)) in items.iter().enumerate().take(seq) {
+            self.graph.insert_slice((v.as_slice(), first + i));
+        }
+        let rest: Vec<(&[f32], usize)> = items.iter().enumerate().skip(seq).map(|(i, (_, v))| (v.as_slice(), first + i)).collect();
+        if !rest.is_empty() {
+            self.graph.parallel_insert_slice(&rest);
+        }
         self.resolve();
         Ok(())
     }

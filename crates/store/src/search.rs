@@ -184,3 +184,38 @@ pub async fn hit_cases(pool: &PgPool, ids: &[i64]) -> Result<Vec<HitCase>> {
     .fetch_all(pool)
     .await?)
 }
+
+/// Records (or changes) `judge`'s judgement of `hit` as a result for `query`.
+pub async fn judge(pool: &PgPool, query: i64, hit: i64, judge: i64, relevant: bool) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO relevance_judgements (query_case, hit_case, judge_id, relevant) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (query_case, hit_case, judge_id) DO UPDATE SET relevant = EXCLUDED.relevant, created_at = now()",
+    )
+    .bind(query)
+    .bind(hit)
+    .bind(judge)
+    .bind(relevant)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// `judge`'s judgements of hits for `query`: (hit case, relevant).
+pub async fn judgements_by(pool: &PgPool, query: i64, judge: i64) -> Result<Vec<(i64, bool)>> {
+    Ok(sqlx::query_as("SELECT hit_case, relevant FROM relevance_judgements WHERE query_case = $1 AND judge_id = $2")
+        .bind(query)
+        .bind(judge)
+        .fetch_all(pool)
+        .await?)
+}
+
+/// Every judged (query, hit) pair with the doctors' verdict: relevant when more doctors said
+/// relevant than not (ties count as not relevant).
+pub async fn judged_pairs(pool: &PgPool) -> Result<Vec<(i64, i64, bool)>> {
+    Ok(sqlx::query_as(
+        "SELECT query_case, hit_case, count(*) FILTER (WHERE relevant) > count(*) FILTER (WHERE NOT relevant)
+         FROM relevance_judgements GROUP BY query_case, hit_case ORDER BY query_case, hit_case",
+    )
+    .fetch_all(pool)
+    .await?)
+}
