@@ -50,6 +50,27 @@ test('a doctor sees similar cases with % match and per-modality bars, rendered o
   await page.reload();
   await expect(panel.locator(`[data-case="${hitCase}"]`).getByRole('button', { name: 'Relevant', exact: true })).toHaveAttribute('aria-pressed', 'true');
   await hydrated(page);
+
+  // Weights and filters apply in place, without a page reload.
+  const setRange = (label: string, value: string) =>
+    panel.getByLabel(label).evaluate((el: HTMLInputElement, v: string) => {
+      el.value = v;
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    }, value);
+  const url = page.url();
+  await setRange('Text weight', '0');
+  await expect(panel.locator('.similar-hit').first().locator('.bar')).toHaveCount(1);
+  await expect(panel.locator('.similar-hit').first().locator('.bar-label')).toHaveText('image');
+  await setRange('Text weight', '50');
+  await expect(panel.locator('.similar-hit').first().locator('.bar')).toHaveCount(2);
+  await panel.getByLabel('Validated only').check();
+  await expect(panel.locator('.similar-hit .badge', { hasText: 'unreviewed' })).toHaveCount(0);
+  await expect(panel.locator('.similar-hit').first().locator('.badge')).toHaveText(/validated|corrected/);
+  await panel.getByLabel('Validated only').uncheck();
+  await panel.getByLabel('Show').selectOption('5');
+  await expect(panel.locator('.similar-hit')).toHaveCount(5);
+  expect(page.url()).toBe(url);
+
   // Server-rendered: the HTML before any script runs already holds the hits.
   const html = await (await page.request.get(`/cases/${id}`)).text();
   expect(html).toContain('class="similar-hit"');
