@@ -7,15 +7,6 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 pub const PER_PAGE: u32 = 20;
 
-#[cfg(feature = "ssr")]
-fn set_status(err: &AppError) {
-    if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(code) = axum::http::StatusCode::from_u16(err.status()) {
-            opts.set_status(code);
-        }
-    }
-}
-
 /// The case logic shared by the server functions below and the JSON API (`/api/v1`): who may
 /// see what, the audit trail, and the mapping to the DTOs both return.
 #[cfg(feature = "ssr")]
@@ -128,15 +119,15 @@ pub mod service {
 /// One page of cases, newest first: a patient's own, or all cases for staff.
 #[server(endpoint = "cases")]
 pub async fn list_cases(page: u32) -> Result<CaseListView, AppError> {
-    let (st, actor, _) = crate::ssr::require_actor().await.inspect_err(set_status)?;
+    let (st, actor, _) = crate::ssr::require_actor().await.inspect_err(crate::ssr::set_status)?;
     service::list(&st, actor, page, crate::ssr::client_ip().await).await
 }
 
 /// A case with its images, reports and review history, if the caller may read it.
 #[server(endpoint = "case")]
 pub async fn get_case(id: i64) -> Result<CaseView, AppError> {
-    let (st, actor, _) = crate::ssr::require_actor().await.inspect_err(set_status)?;
-    service::get(&st, actor, id, crate::ssr::client_ip().await).await.inspect_err(set_status)
+    let (st, actor, _) = crate::ssr::require_actor().await.inspect_err(crate::ssr::set_status)?;
+    service::get(&st, actor, id, crate::ssr::client_ip().await).await.inspect_err(crate::ssr::set_status)
 }
 
 #[component]

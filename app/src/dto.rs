@@ -211,3 +211,16 @@ pub struct SimilarResults {
     pub can_judge: bool,
     pub took_ms: f32,
 }
+
+/// An account as the admin page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminUserView {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub created_at: String,
+    /// The viewer's own account (it cannot be disabled from here).
+    pub is_me: bool,
+}

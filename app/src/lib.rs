@@ -1,5 +1,6 @@
 //! Precedent's user interface: Leptos pages rendered on the server and hydrated in the browser,
 //! the server functions they call, and the types both sides share.
+pub mod admin;
 pub mod auth;
 pub mod cases;
 pub mod dto;
@@ -77,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cases/new") view=cases::NewCasePage/>
                     <Route path=path!("/cases/:id") view=cases::CasePage ssr=SsrMode::Async/>
                     <Route path=path!("/review") view=review::ReviewQueuePage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -96,6 +98,7 @@ fn Header() -> impl IntoView {
                             Ok(Some(u)) => view! {
                                 <A href="/cases">"Cases"</A>
                                 {(u.role == precedent_types::Role::Doctor).then(|| view! { <A href="/review">"Review queue"</A> })}
+                                {(u.role == precedent_types::Role::Admin).then(|| view! { <A href="/admin/users">"Accounts"</A> })}
                                 <span class="who" id="whoami">{format!("{} ({})", u.email, u.role)}</span>
                                 <ActionForm action=auth.logout attr:class="inline">
                                     <button type="submit" class="link" id="logout">"Log out"</button>

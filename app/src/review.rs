@@ -29,14 +29,7 @@ pub async fn review_case(
 #[server(endpoint = "review_queue")]
 pub async fn review_queue(page: u32, region: Option<String>) -> Result<ReviewQueueView, AppError> {
     let (st, actor, _) = crate::ssr::require_actor().await?;
-    let out = service::queue(&st, actor, page, region, crate::ssr::client_ip().await).await;
-    #[cfg(feature = "ssr")]
-    if let (Err(e), Some(opts)) = (&out, use_context::<leptos_axum::ResponseOptions>()) {
-        if let Ok(code) = axum::http::StatusCode::from_u16(e.status()) {
-            opts.set_status(code);
-        }
-    }
-    out
+    service::queue(&st, actor, page, region, crate::ssr::client_ip().await).await.inspect_err(crate::ssr::set_status)
 }
 
 #[cfg(feature = "ssr")]

@@ -148,6 +148,15 @@ pub async fn audit(
     .map_err(AppError::from)
 }
 
+/// Gives the page's HTTP response the status matching `err` (server-rendered pages).
+pub fn set_status(err: &AppError) {
+    if let Some(opts) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(code) = axum::http::StatusCode::from_u16(err.status()) {
+            opts.set_status(code);
+        }
+    }
+}
+
 /// Formats a timestamp for display (UTC, minutes).
 pub fn display_time(t: time::OffsetDateTime) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");

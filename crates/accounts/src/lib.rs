@@ -5,5 +5,5 @@ pub mod policy;
 pub mod ratelimit;
 
 pub use password::{hash_password, validate_email, validate_password, verify_password, PasswordError};
-pub use policy::{can_create_case, can_read_case, can_reindex, can_review, sees_hit_in_full, Actor};
+pub use policy::{can_create_case, can_manage_users, can_read_case, can_reindex, can_review, sees_hit_in_full, Actor};
 pub use ratelimit::RateLimiter;
