@@ -445,6 +445,19 @@ pub fn SimilarPanel(case_id: i64) -> impl IntoView {
                                                     }
                                                 }).collect_view()}
                                             </ul>
+                                            {match (h.query_image, h.matched_image, h.deidentified) {
+                                                (Some(q), Some(m), false) => Some(view! {
+                                                    <p class="matched small">
+                                                        <img class="mini" src=format!("/media/images/{}/thumb", q.0) alt="Image of this case"/>
+                                                        " matched "
+                                                        <img class="mini" src=format!("/media/images/{}/thumb", m.0) alt="Image of the similar case"/>
+                                                    </p>
+                                                }),
+                                                _ => None,
+                                            }}
+                                            {(!h.deidentified).then(|| view! {
+                                                <A href=format!("/compare?a={}&b={}", case_id, h.case.0) attr:class="small compare-link">"Compare side by side"</A>
+                                            })}
                                             {can_judge.then(|| view! { <JudgeButtons query=case_id hit=h.case.0 judged=h.judged action=judge/> })}
                                         </div>
                                     </li>

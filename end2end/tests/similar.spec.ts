@@ -92,3 +92,30 @@ test("a patient sees other patients' cases only de-identified", async ({ page })
   // Patients do not judge hits.
   await expect(page.getByRole('button', { name: 'Relevant', exact: true })).toHaveCount(0);
 });
+
+test('a doctor sees which images matched and compares a hit side by side', async ({ page }) => {
+  await login(page, 'doctor@demo.precedent', DEMO_PASSWORD);
+  const id = await firstCaseId(page);
+  await openWithHits(page, id);
+  await hydrated(page);
+  const first = page.locator('section.similar .similar-hit').first();
+  await expect(first.locator('.matched img')).toHaveCount(2);
+  const hit = await first.getAttribute('data-case');
+  await first.getByRole('link', { name: 'Compare side by side' }).click();
+  await expect(page).toHaveURL(new RegExp(`/compare\\?a=${id}&b=${hit}$`));
+  await expect(page.locator('.compare-col')).toHaveCount(2);
+  await expect(page.locator(`.compare-col[data-case="${id}"] h2`)).not.toBeEmpty();
+  await expect(page.locator(`.compare-col[data-case="${hit}"] .diagnosis-line`)).toContainText('Diagnosis');
+});
+
+test("a patient cannot compare with another patient's case", async ({ page }) => {
+  await login(page, 'patient@demo.precedent', DEMO_PASSWORD);
+  const own = await firstCaseId(page);
+  const res = await page.request.get(`/api/v1/cases/${own}/similar?k=10`);
+  const hits = (await res.json()).hits as { case: number; deidentified: boolean }[];
+  const other = hits.find((h) => h.deidentified)!;
+  await page.goto(`/compare?a=${own}&b=${other.case}`);
+  await expect(page.locator('.compare-col')).toHaveCount(2);
+  await expect(page.locator(`.compare-col[data-case="${own}"]`)).toHaveCount(1);
+  await expect(page.getByText('This case does not exist or you do not have access to it.')).toBeVisible();
+});
