@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cases/new") view=cases::NewCasePage/>
                     <Route path=path!("/cases/:id") view=cases::CasePage ssr=SsrMode::Async/>
                     <Route path=path!("/compare") view=cases::ComparePage ssr=SsrMode::Async/>
+                    <Route path=path!("/search") view=similar::SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/review") view=review::ReviewQueuePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async/>
                 </Routes>
@@ -98,6 +99,7 @@ fn Header() -> impl IntoView {
                         match auth.user.await {
                             Ok(Some(u)) => view! {
                                 <A href="/cases">"Cases"</A>
+                                <A href="/search">"Search"</A>
                                 {(u.role == precedent_types::Role::Doctor).then(|| view! { <A href="/review">"Review queue"</A> })}
                                 {(u.role == precedent_types::Role::Admin).then(|| view! { <A href="/admin/users">"Accounts"</A> })}
                                 <span class="who" id="whoami">{format!("{} ({})", u.email, u.role)}</span>

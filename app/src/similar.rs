@@ -1,6 +1,6 @@
 //! "Find similar": the similar-cases panel of the case page and the server functions behind it
 //! and behind ad-hoc search. The logic lives in [`service`], shared with `/api/v1`.
-use crate::dto::{Review, SearchRequest, SimilarParams, SimilarResults};
+use crate::dto::{Review, SearchRequest, SimilarHitView, SimilarParams, SimilarResults};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -414,55 +414,7 @@ pub fn SimilarPanel(case_id: i64) -> impl IntoView {
                         let can_judge = r.can_judge;
                         view! {
                         <ol class="similar-hits">
-                            {r.hits.into_iter().map(|h| {
-                                let (badge_class, badge) = review_badge(h.review);
-                                let name = h.title.clone().unwrap_or_else(|| "Case from another patient".into());
-                                let who = [h.age_band.clone(), h.sex.clone(), h.body_region.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
-                                view! {
-                                    <li class="similar-hit" data-case=h.case.0>
-                                        {h.thumbnail.map(|t| view! { <img class="thumb" src=format!("/media/images/{}/thumb", t.0) alt="Best-matching image" loading="lazy"/> })}
-                                        <div class="similar-body">
-                                            <div class="similar-head">
-                                                <span class="match">{format!("{:.0}%", h.match_pct)}</span>
-                                                {if h.deidentified {
-                                                    view! { <span class="similar-title">{name}</span> }.into_any()
-                                                } else {
-                                                    view! { <A href=format!("/cases/{}", h.case.0)><span class="similar-title">{name}</span></A> }.into_any()
-                                                }}
-                                                <span class=badge_class>{badge}</span>
-                                            </div>
-                                            <p class="similar-dx">{h.diagnosis.unwrap_or_else(|| "No diagnosis recorded".into())}</p>
-                                            {(!who.is_empty()).then(|| view! { <p class="muted small">{who}</p> })}
-                                            <ul class="bars">
-                                                {h.channels.into_iter().map(|c| {
-                                                    let w = c.pct.clamp(0.0, 100.0);
-                                                    view! {
-                                                        <li class="bar">
-                                                            <span class="bar-label">{c.channel.clone()}</span>
-                                                            <span class="bar-track"><span class="bar-fill" style=format!("width:{w:.0}%")></span></span>
-                                                            <span class="bar-value">{format!("{:.0}%", c.pct)}</span>
-                                                        </li>
-                                                    }
-                                                }).collect_view()}
-                                            </ul>
-                                            {match (h.query_image, h.matched_image, h.deidentified) {
-                                                (Some(q), Some(m), false) => Some(view! {
-                                                    <p class="matched small">
-                                                        <img class="mini" src=format!("/media/images/{}/thumb", q.0) alt="Image of this case"/>
-                                                        " matched "
-                                                        <img class="mini" src=format!("/media/images/{}/thumb", m.0) alt="Image of the similar case"/>
-                                                    </p>
-                                                }),
-                                                _ => None,
-                                            }}
-                                            {(!h.deidentified).then(|| view! {
-                                                <A href=format!("/compare?a={}&b={}", case_id, h.case.0) attr:class="small compare-link">"Compare side by side"</A>
-                                            })}
-                                            {can_judge.then(|| view! { <JudgeButtons query=case_id hit=h.case.0 judged=h.judged action=judge/> })}
-                                        </div>
-                                    </li>
-                                }
-                            }).collect_view()}
+                            {r.hits.into_iter().map(|h| view! { <HitCard hit=h query_case=Some(case_id) can_judge judge=Some(judge)/> }).collect_view()}
                         </ol>
                         <p class="muted small">{format!("Ordered by calibrated score ({}); % is cosine similarity. Models: {}{}.", r.calibration, r.text_model, r.image_model.map(|m| format!(", {m}")).unwrap_or_default())}</p>
                     }.into_any()
@@ -492,5 +444,160 @@ fn JudgeButtons(query: i64, hit: i64, judged: Option<bool>, action: ServerAction
             {button(true, "Relevant")}
             {button(false, "Not relevant")}
         </div>
+    }
+}
+
+/// One similar case: thumbnail, % match, title (or "another patient"), review badge, diagnosis,
+/// per-modality bars, the matched image pair, and for doctors the relevance buttons.
+#[component]
+pub fn HitCard(hit: SimilarHitView, query_case: Option<i64>, can_judge: bool, judge: Option<ServerAction<JudgeHit>>) -> impl IntoView {
+    let h = hit;
+    let (badge_class, badge) = review_badge(h.review);
+    let name = h.title.clone().unwrap_or_else(|| "Case from another patient".into());
+    let who = [h.age_band.clone(), h.sex.clone(), h.body_region.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+    view! {
+        <li class="similar-hit" data-case=h.case.0>
+            {h.thumbnail.map(|t| view! { <img class="thumb" src=format!("/media/images/{}/thumb", t.0) alt="Best-matching image" loading="lazy"/> })}
+            <div class="similar-body">
+                <div class="similar-head">
+                    <span class="match">{format!("{:.0}%", h.match_pct)}</span>
+                    {if h.deidentified {
+                        view! { <span class="similar-title">{name}</span> }.into_any()
+                    } else {
+                        view! { <A href=format!("/cases/{}", h.case.0)><span class="similar-title">{name}</span></A> }.into_any()
+                    }}
+                    <span class=badge_class>{badge}</span>
+                </div>
+                <p class="similar-dx">{h.diagnosis.clone().unwrap_or_else(|| "No diagnosis recorded".into())}</p>
+                {(!who.is_empty()).then(|| view! { <p class="muted small">{who}</p> })}
+                <ul class="bars">
+                    {h.channels.into_iter().map(|c| {
+                        let w = c.pct.clamp(0.0, 100.0);
+                        view! {
+                            <li class="bar">
+                                <span class="bar-label">{c.channel.clone()}</span>
+                                <span class="bar-track"><span class="bar-fill" style=format!("width:{w:.0}%")></span></span>
+                                <span class="bar-value">{format!("{:.0}%", c.pct)}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                {match (h.query_image, h.matched_image, h.deidentified) {
+                    (Some(q), Some(m), false) => Some(view! {
+                        <p class="matched small">
+                            <img class="mini" src=format!("/media/images/{}/thumb", q.0) alt="Image of this case"/>
+                            " matched "
+                            <img class="mini" src=format!("/media/images/{}/thumb", m.0) alt="Image of the similar case"/>
+                        </p>
+                    }),
+                    _ => None,
+                }}
+                {match (query_case, h.deidentified) {
+                    (Some(q), false) => Some(view! {
+                        <A href=format!("/compare?a={}&b={}", q, h.case.0) attr:class="small compare-link">"Compare side by side"</A>
+                    }),
+                    _ => None,
+                }}
+                {match (query_case, judge) {
+                    (Some(q), Some(action)) if can_judge => Some(view! { <JudgeButtons query=q hit=h.case.0 judged=h.judged action/> }),
+                    _ => None,
+                }}
+            </div>
+        </li>
+    }
+}
+
+/// The query of the advanced search page, as it lives in the URL (bookmarkable, shareable).
+fn request_from_url(q: &leptos_router::params::ParamsMap) -> Option<SearchRequest> {
+    let get = |k: &str| q.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let case_id = get("case").and_then(|v| v.parse::<i64>().ok()).map(precedent_types::CaseId);
+    let text = get("text");
+    if case_id.is_none() && text.is_none() {
+        return None;
+    }
+    Some(SearchRequest {
+        case_id,
+        text,
+        images_base64: Vec::new(),
+        params: SimilarParams {
+            k: get("k").and_then(|v| v.parse().ok()),
+            text_weight: get("tw").and_then(|v| v.parse().ok()),
+            image_weight: get("iw").and_then(|v| v.parse().ok()),
+            validated_only: get("validated").is_some(),
+            modality: get("modality").and_then(|v| v.parse().ok()),
+            body_region: get("region"),
+            from: get("from"),
+            to: get("to"),
+            calibration: None,
+        },
+    })
+}
+
+/// Advanced search: by case id and/or free text, with a weight per modality, filters and top-k.
+/// The form is a plain GET, so the query is in the URL and the results render on the server.
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    use leptos_router::hooks::use_query_map;
+    let query = use_query_map();
+    let request = move || request_from_url(&query.read());
+    let results = Resource::new(request, |req| async move {
+        match req {
+            Some(r) => search_cases(r).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    let field = move |k: &'static str| move || query.read().get(k).unwrap_or_default();
+    let weight = move |k: &'static str| move || query.read().get(k).filter(|v| !v.is_empty()).unwrap_or_else(|| "50".into());
+    let selected = move |k: &'static str, v: &'static str| move || query.read().get(k).as_deref() == Some(v);
+    view! {
+        <section>
+            <div class="page-head"><h1>"Search similar cases"</h1></div>
+            <form method="get" action="/search" class="panel search-form">
+                <div class="row">
+                    <label>"Case number"<input type="number" name="case" min="1" prop:value=field("case") placeholder="e.g. 12"/></label>
+                    <label>"Symptoms, findings (free text)"<textarea name="text" rows="2" prop:value=field("text")></textarea></label>
+                </div>
+                <div class="row">
+                    <label>"Text weight"<input type="number" name="tw" min="0" max="100" step="5" prop:value=weight("tw")/></label>
+                    <label>"Image weight"<input type="number" name="iw" min="0" max="100" step="5" prop:value=weight("iw")/></label>
+                    <label>"Results"
+                        <select name="k">
+                            <option value="10" selected=selected("k", "10")>"10"</option>
+                            <option value="20" selected=selected("k", "20")>"20"</option>
+                            <option value="50" selected=selected("k", "50")>"50"</option>
+                        </select>
+                    </label>
+                </div>
+                <div class="row">
+                    <label>"Scan type"
+                        <select name="modality">
+                            <option value="">"Any"</option>
+                            <option value="xray" selected=selected("modality", "xray")>"X-ray"</option>
+                            <option value="ct" selected=selected("modality", "ct")>"CT"</option>
+                            <option value="mr" selected=selected("modality", "mr")>"MRI"</option>
+                        </select>
+                    </label>
+                    <label>"Body region"<input type="text" name="region" prop:value=field("region") placeholder="e.g. Thorax"/></label>
+                    <label>"From"<input type="date" name="from" prop:value=field("from")/></label>
+                    <label>"To"<input type="date" name="to" prop:value=field("to")/></label>
+                    <label class="check"><input type="checkbox" name="validated" value="1" prop:checked=move || query.read().get("validated").is_some()/>" Validated only"</label>
+                </div>
+                <button type="submit" class="button primary">"Search"</button>
+            </form>
+            <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
+                {move || results.get().map(|r| match r {
+                    Ok(None) => view! { <p class="muted">"Enter a case number and/or some text, then search. Programs can also search by image: POST /api/v1/search."</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(Some(r)) if r.pending => view! { <p class="muted">"That case is still being indexed; try again shortly."</p> }.into_any(),
+                    Ok(Some(r)) if r.hits.is_empty() => view! { <p class="empty">"No similar cases match these filters."</p> }.into_any(),
+                    Ok(Some(r)) => view! {
+                        <p class="muted">{format!("{} result{} · {:.0} ms", r.hits.len(), if r.hits.len() == 1 { "" } else { "s" }, r.took_ms)}</p>
+                        <ol class="similar-hits search-results">
+                            {r.hits.into_iter().map(|h| view! { <HitCard hit=h query_case=None can_judge=false judge=None/> }).collect_view()}
+                        </ol>
+                    }.into_any(),
+                })}
+            </Transition>
+        </section>
     }
 }

@@ -49,7 +49,7 @@ async fn readyz(State(st): State<AppState>) -> Response {
 /// Pages that need a signed-in user redirect anonymous visitors to the login page.
 async fn require_login_for_pages(State(st): State<AppState>, session: Session, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let protected = req.method() == Method::GET && (path == "/cases" || path.starts_with("/cases/") || path == "/review" || path == "/compare" || path.starts_with("/admin"));
+    let protected = req.method() == Method::GET && (path == "/cases" || path.starts_with("/cases/") || path == "/review" || path == "/compare" || path == "/search" || path.starts_with("/admin"));
     if protected {
         match app::ssr::actor_from_session(&st.pool, &session).await {
             Ok(Some(_)) => {}
