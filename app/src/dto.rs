@@ -224,3 +224,38 @@ pub struct AdminUserView {
     /// The viewer's own account (it cannot be disabled from here).
     pub is_me: bool,
 }
+
+/// A rebuild of the similarity index: what it is doing, how far, how fast.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IndexProgressView {
+    pub running: bool,
+    pub phase: String,
+    pub done: u64,
+    pub total: u64,
+    pub rate_per_s: f64,
+    pub eta_s: Option<f64>,
+    /// How the last rebuild ended.
+    pub finished: Option<String>,
+}
+
+/// One modality's index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelIndexView {
+    pub channel: String,
+    pub model: Option<String>,
+    pub dim: usize,
+    pub vectors: usize,
+    /// Superseded or deleted points still in the graph until the next rebuild.
+    pub dead: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexStatusView {
+    pub cases: usize,
+    pub channels: Vec<ChannelIndexView>,
+    /// Last change from the database's log applied to the live index.
+    pub applied_change: i64,
+    /// Embedding jobs by state (`pending`, `running`, `done`, `failed`).
+    pub jobs: Vec<(String, i64)>,
+    pub progress: IndexProgressView,
+}

@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/search") view=similar::SearchPage ssr=SsrMode::Async/>
                     <Route path=path!("/review") view=review::ReviewQueuePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/index") view=admin::IndexPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -101,7 +102,7 @@ fn Header() -> impl IntoView {
                                 <A href="/cases">"Cases"</A>
                                 <A href="/search">"Search"</A>
                                 {(u.role == precedent_types::Role::Doctor).then(|| view! { <A href="/review">"Review queue"</A> })}
-                                {(u.role == precedent_types::Role::Admin).then(|| view! { <A href="/admin/users">"Accounts"</A> })}
+                                {(u.role == precedent_types::Role::Admin).then(|| view! { <A href="/admin/users">"Accounts"</A> <A href="/admin/index">"Index"</A> })}
                                 <span class="who" id="whoami">{format!("{} ({})", u.email, u.role)}</span>
                                 <ActionForm action=auth.logout attr:class="inline">
                                     <button type="submit" class="link" id="logout">"Log out"</button>

@@ -180,3 +180,28 @@ pub async fn search(
     let Json(req) = body.map_err(|e| ApiError(AppError::Invalid(format!("The search request is not valid JSON: {}", e.body_text()))))?;
     Ok(Json(app::similar::service::search(&st, actor, req, ip_of(addr)).await?))
 }
+
+/// `GET /api/v1/admin/index/progress` (admins): the index rebuild's progress as server-sent
+/// events — one JSON `IndexProgressView` every 250 ms while a rebuild runs, every 2 s otherwise.
+pub async fn index_progress(
+    State(st): State<AppState>,
+    session: Session,
+) -> Result<axum::response::sse::Sse<impl futures::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>>, ApiError> {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let actor = require_actor(&st, &session).await?;
+    if !precedent_accounts::can_reindex(&actor) {
+        return Err(ApiError(AppError::Forbidden));
+    }
+    let sim = std::sync::Arc::clone(&st.search()?.similarity);
+    let stream = futures::stream::unfold((sim, true), |(sim, first)| async move {
+        let p = sim.progress();
+        if !first {
+            let pause = if p.running { 250 } else { 2000 };
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        }
+        let view = app::admin::service::progress_view(&sim.progress());
+        let data = serde_json::to_string(&view).unwrap_or_else(|_| "{}".into());
+        Some((Ok(Event::default().data(data)), (sim, false)))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}

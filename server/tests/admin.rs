@@ -71,3 +71,47 @@ async fn bad_requests_are_refused_and_only_admins_manage_accounts() {
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
     assert_eq!(n, 3, "no account was created");
 }
+
+#[tokio::test]
+async fn admins_rebuild_the_index_and_follow_its_progress_as_a_stream() {
+    let app = common::spawn_app().await;
+    let patient = app.patient("pat@example.org").await;
+    for i in 0..3 {
+        common::case_id(app.create_case(&patient, common::case_form(&format!("Case {i}"))).await).await;
+    }
+    app.wait_for_search().await;
+    let admin = app.staff("admin@example.org", Role::Admin).await;
+    let status: Value = app.server_fn(&admin, "admin_index", &[]).await.json().await.unwrap();
+    assert_eq!(status["cases"], 3);
+    assert_eq!(status["channels"][0]["channel"], "text");
+    assert_eq!(status["channels"][0]["vectors"], 3);
+    assert!(status["channels"][1]["model"].as_str().unwrap().starts_with("medpix-cnn@"));
+    // The progress stream: server-sent events carrying JSON.
+    let mut res = admin.get(app.url("/api/v1/admin/index/progress")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    let chunk = String::from_utf8(res.chunk().await.unwrap().unwrap().to_vec()).unwrap();
+    let data = chunk.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+    let p: Value = serde_json::from_str(data).unwrap();
+    assert_eq!(p["running"], false);
+    drop(res);
+    // Rebuild: it runs in the background and reports how it ended.
+    assert!(app.server_fn(&admin, "admin_reindex", &[]).await.status().is_success());
+    let mut finished = None;
+    for _ in 0..100 {
+        let s: Value = app.server_fn(&admin, "admin_index", &[]).await.json().await.unwrap();
+        if let Some(f) = s["progress"]["finished"].as_str() {
+            finished = Some(f.to_string());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(finished.unwrap_or_default().starts_with("built 3 cases"));
+    let audited: Vec<String> = sqlx::query_scalar("SELECT outcome FROM audit_log WHERE action = 'admin.reindex' ORDER BY id").fetch_all(&app.pool).await.unwrap();
+    assert_eq!(audited, ["started", "ok"]);
+    // Nobody else.
+    let doctor = app.staff("dr@example.org", Role::Doctor).await;
+    assert_eq!(doctor.get(app.url("/api/v1/admin/index/progress")).send().await.unwrap().status(), 403);
+    assert!(app.server_fn(&doctor, "admin_reindex", &[]).await.text().await.unwrap().contains("Forbidden"));
+    assert!(app.server_fn(&doctor, "admin_index", &[]).await.text().await.unwrap().contains("Forbidden"));
+}
