@@ -217,7 +217,7 @@ pub fn UsersPage() -> impl IntoView {
                                     <button type="submit" class="button primary">"Create account"</button>
                                 </ActionForm>
                             </section>
-                            <table class="users">
+                            <div class="table-wrap"><table class="users">
                                 <thead><tr><th>"Email"</th><th>"Name"</th><th>"Role"</th><th>"Since"</th><th>"Status"</th><th></th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|u| view! {
@@ -239,7 +239,7 @@ pub fn UsersPage() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></div>
                         }.into_any(),
                     }
                 })}
@@ -294,7 +294,7 @@ pub fn IndexPage() -> impl IntoView {
                         Ok(s) => {
                             let first = s.progress.clone();
                             view! {
-                                <table class="users index-stats">
+                                <div class="table-wrap"><table class="users index-stats">
                                     <thead><tr><th>"Modality"</th><th>"Model"</th><th>"Dimensions"</th><th>"Vectors"</th><th>"Dead points"</th></tr></thead>
                                     <tbody>
                                         {s.channels.into_iter().map(|c| view! {
@@ -304,7 +304,7 @@ pub fn IndexPage() -> impl IntoView {
                                             </tr>
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></div>
                                 <p class="muted small" id="index-cases">{format!("{} cases · last change applied #{} · embedding jobs: {}", s.cases, s.applied_change,
                                     s.jobs.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", "))}</p>
                                 <section class="panel">
