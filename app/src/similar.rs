@@ -567,6 +567,14 @@ pub fn SearchPage() -> impl IntoView {
                             <option value="50" selected=selected("k", "50")>"50"</option>
                         </select>
                     </label>
+                    <label>"Sort by"
+                        <select name="sort">
+                            <option value="score" selected=selected("sort", "score")>"Best match"</option>
+                            <option value="text" selected=selected("sort", "text")>"Text similarity"</option>
+                            <option value="image" selected=selected("sort", "image")>"Image similarity"</option>
+                            <option value="reviewed" selected=selected("sort", "reviewed")>"Reviewed first"</option>
+                        </select>
+                    </label>
                 </div>
                 <div class="row">
                     <label>"Scan type"
@@ -590,14 +598,79 @@ pub fn SearchPage() -> impl IntoView {
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                     Ok(Some(r)) if r.pending => view! { <p class="muted">"That case is still being indexed; try again shortly."</p> }.into_any(),
                     Ok(Some(r)) if r.hits.is_empty() => view! { <p class="empty">"No similar cases match these filters."</p> }.into_any(),
-                    Ok(Some(r)) => view! {
+                    Ok(Some(mut r)) => {
+                        sort_hits(&mut r.hits, query.read_untracked().get("sort").as_deref().unwrap_or("score"));
+                        view! {
                         <p class="muted">{format!("{} result{} · {:.0} ms", r.hits.len(), if r.hits.len() == 1 { "" } else { "s" }, r.took_ms)}</p>
                         <ol class="similar-hits search-results">
                             {r.hits.into_iter().map(|h| view! { <HitCard hit=h query_case=None can_judge=false judge=None/> }).collect_view()}
                         </ol>
-                    }.into_any(),
+                    }.into_any()
+                    }
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// Orders hits for display: `score` (the fused ranking, as returned), `text` or `image`
+/// (that modality's cosine; hits without it last), `reviewed` (validated or corrected first).
+pub fn sort_hits(hits: &mut [SimilarHitView], by: &str) {
+    let channel = |h: &SimilarHitView, c: &str| h.channels.iter().find(|x| x.channel == c).map(|x| x.pct).unwrap_or(f32::NEG_INFINITY);
+    match by {
+        "text" | "image" => hits.sort_by(|a, b| channel(b, by).total_cmp(&channel(a, by))),
+        "reviewed" => hits.sort_by_key(|h| h.review == Review::Unreviewed),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod sort_tests {
+    use super::*;
+    use crate::dto::ChannelScoreView;
+
+    fn hit(id: i64, review: Review, text: Option<f32>, image: Option<f32>) -> SimilarHitView {
+        let mut channels = Vec::new();
+        if let Some(t) = text {
+            channels.push(ChannelScoreView { channel: "text".into(), pct: t, weight: 0.5 });
+        }
+        if let Some(i) = image {
+            channels.push(ChannelScoreView { channel: "image".into(), pct: i, weight: 0.5 });
+        }
+        SimilarHitView {
+            case: precedent_types::CaseId(id),
+            title: None,
+            diagnosis: None,
+            review,
+            age_band: None,
+            sex: None,
+            body_region: None,
+            match_pct: 0.0,
+            score: 0.0,
+            channels,
+            query_image: None,
+            matched_image: None,
+            thumbnail: None,
+            deidentified: false,
+            judged: None,
+        }
+    }
+
+    #[test]
+    fn hits_sort_by_modality_and_review_stably() {
+        let base = vec![
+            hit(1, Review::Unreviewed, Some(50.0), Some(90.0)),
+            hit(2, Review::Validated, Some(70.0), None),
+            hit(3, Review::Corrected, Some(60.0), Some(95.0)),
+        ];
+        let order = |by: &str| {
+            let mut h = base.clone();
+            sort_hits(&mut h, by);
+            h.iter().map(|h| h.case.0).collect::<Vec<_>>()
+        };
+        assert_eq!(order("score"), [1, 2, 3]);
+        assert_eq!(order("text"), [2, 3, 1]);
+        assert_eq!(order("image"), [3, 1, 2]);
+        assert_eq!(order("reviewed"), [2, 3, 1]);
     }
 }

@@ -45,3 +45,16 @@ test('a bad search gets a clear message', async ({ page }) => {
   await page.goto('/search?case=999999');
   await expect(page.getByRole('alert')).toContainText('Not found');
 });
+
+test('search results can be sorted, and the order is part of the URL', async ({ page }) => {
+  await login(page, 'doctor@demo.precedent', DEMO_PASSWORD);
+  await page.goto('/search?text=cough+and+fever&k=10&sort=reviewed');
+  const badges = page.locator('.search-results .similar-hit .badge');
+  await expect(badges.first()).toBeVisible();
+  const texts = await badges.allTextContents();
+  const firstUnreviewed = texts.findIndex((t) => t.trim() === 'unreviewed');
+  if (firstUnreviewed >= 0) {
+    expect(texts.slice(firstUnreviewed).every((t) => t.trim() === 'unreviewed')).toBeTruthy();
+  }
+  await expect(page.getByLabel('Sort by')).toHaveValue('reviewed');
+});
