@@ -113,8 +113,7 @@ pub mod service {
     pub async fn similar_to_case(st: &AppState, actor: Actor, case_id: i64, p: &SimilarParams, ip: Option<String>) -> Result<SimilarResults, AppError> {
         let (opt, filter) = options(p)?;
         let search = st.search()?;
-        let owner = readable_case(st, actor, case_id, &ip).await?;
-        let _ = owner;
+        readable_case(st, actor, case_id, &ip).await?;
         let engine = search.similarity.engine();
         let started = std::time::Instant::now();
         let query = engine.query_for_case(case_id);
