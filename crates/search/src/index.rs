@@ -104,6 +104,8 @@ struct Points {
     by_key: HashMap<i64, usize>,
     /// Live points of each case.
     by_case: HashMap<i64, Vec<usize>>,
+    /// Bumped whenever the set of cases with live points may have changed.
+    cases_version: u64,
 }
 
 impl Points {
@@ -126,6 +128,7 @@ impl Points {
         self.pending += 1;
         self.by_key.insert(item.key, id);
         self.by_case.entry(item.case).or_default().push(id);
+        self.cases_version += 1;
         id
     }
 
@@ -138,6 +141,7 @@ impl Points {
             self.pending -= 1;
         }
         self.stored[point] = Stored::Dropped;
+        self.cases_version += 1;
         let item = self.items[point];
         self.by_key.remove(&item.key);
         if let Some(v) = self.by_case.get_mut(&item.case) {
@@ -158,6 +162,9 @@ pub struct VectorIndex {
     params: IndexParams,
     graph: Hnsw<'static, f32, CosineDistance>,
     points: RwLock<Points>,
+    /// The last calibration sample: (cases version, size asked, cases), so queries do not
+    /// collect and sort every case id each time.
+    sample: std::sync::Mutex<(u64, usize, Arc<Vec<i64>>)>,
 }
 
 /// Counts for status pages and checks.
@@ -185,7 +192,7 @@ impl VectorIndex {
         let capacity = capacity.max(1024);
         let layers = 16;
         let graph = Hnsw::new(params.max_connections, capacity, layers, params.ef_construction, CosineDistance);
-        Self { dim, params, graph, points: RwLock::new(Points::default()) }
+        Self { dim, params, graph, points: RwLock::new(Points::default()), sample: Default::default() }
     }
 
     /// Builds an index from `items` (graph insertion in parallel).
@@ -404,16 +411,22 @@ impl VectorIndex {
         all
     }
 
-    /// A deterministic sample of up to `n` live cases (for score calibration).
-    pub fn sample_cases(&self, n: usize) -> Vec<i64> {
+    /// A deterministic sample of up to `n` live cases (for score calibration), recomputed only
+    /// after the set of cases changed.
+    pub fn sample_cases(&self, n: usize) -> Arc<Vec<i64>> {
         let p = self.read();
+        let mut cache = self.sample.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.0 == p.cases_version && cache.1 == n {
+            return Arc::clone(&cache.2);
+        }
         let mut cases: Vec<i64> = p.by_case.keys().copied().collect();
         cases.sort_unstable();
-        if cases.len() <= n {
-            return cases;
+        if cases.len() > n {
+            let step = cases.len() as f64 / n as f64;
+            cases = (0..n).map(|i| cases[(i as f64 * step) as usize]).collect();
         }
-        let step = cases.len() as f64 / n as f64;
-        (0..n).map(|i| cases[(i as f64 * step) as usize]).collect()
+        *cache = (p.cases_version, n, Arc::new(cases));
+        Arc::clone(&cache.2)
     }
 
     /// Writes the graph (hnsw_rs dump: `<name>.hnsw.graph`, `<name>.hnsw.data`) and the point
@@ -470,7 +483,7 @@ impl VectorIndex {
                 p.stored[id] = Stored::Dropped;
             }
         }
-        Ok(Self { dim, params: table.params, graph, points: RwLock::new(p) })
+        Ok(Self { dim, params: table.params, graph, points: RwLock::new(p), sample: Default::default() })
     }
 }
 
@@ -576,6 +589,20 @@ mod tests {
             assert_eq!(idx.search(v, 1, 32, None, &[])[0].item.key, i as i64);
         }
         assert_eq!(idx.live_items().len(), 700);
+    }
+
+    #[test]
+    fn the_calibration_sample_is_reused_until_the_cases_change() {
+        let vs = vectors(40, 8, 6);
+        let idx = VectorIndex::build(8, IndexParams::default(), items(&vs[..30])).unwrap();
+        let a = idx.sample_cases(10);
+        assert_eq!(a.len(), 10);
+        assert!(Arc::ptr_eq(&a, &idx.sample_cases(10)));
+        assert_eq!(idx.sample_cases(100).len(), 15, "all 15 cases when fewer than asked");
+        idx.upsert(Item { key: 100, case: 100 }, &vs[35]).unwrap();
+        assert!(idx.sample_cases(100).contains(&100));
+        idx.remove_case(100);
+        assert!(!idx.sample_cases(100).contains(&100));
     }
 
     #[test]
