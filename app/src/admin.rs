@@ -45,7 +45,7 @@ pub mod service {
     use crate::dto::AdminUserView;
     use crate::error::AppError;
     use crate::ssr::{audit, display_time, AppState};
-    use precedent_accounts::{can_manage_users, hash_password, validate_email, validate_password, Actor};
+    use precedent_accounts::{can_manage_users, validate_email, validate_password, Actor};
     use precedent_types::{Role, UserId};
 
     async fn admin_only(st: &AppState, actor: Actor, action: &str, ip: &Option<String>) -> Result<(), AppError> {
@@ -152,16 +152,7 @@ pub mod service {
         let email = validate_email(email).map_err(|e| AppError::Invalid(e.to_string()))?;
         validate_password(&password, &email).map_err(|e| AppError::Invalid(e.to_string()))?;
         let name = display_name.trim().chars().take(120).collect::<String>();
-        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "hashing task failed");
-                AppError::Internal
-            })?
-            .map_err(|e| {
-                tracing::error!(error = %e, "hashing failed");
-                AppError::Internal
-            })?;
+        let hash = crate::ssr::hash_password(password).await?;
         let user = precedent_store::users::create(&st.pool, &email, &name, &hash, role).await?;
         audit(&st.pool, Some(actor), "admin.user.create", Some(("user", user.id.0)), ip, "ok").await?;
         tracing::info!(user = %user.id, role = %user.role, "account created by an admin");

@@ -78,7 +78,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 #[server(endpoint = "signup")]
 pub async fn signup(email: String, display_name: String, password: String, password_confirm: String) -> Result<(), AppError> {
     use crate::ssr::{audit, client_ip, session, state};
-    use precedent_accounts::{hash_password, validate_email, validate_password, Actor};
+    use precedent_accounts::{validate_email, validate_password, Actor};
     let st = state()?;
     let session = session().await?;
     let ip = client_ip().await;
@@ -93,16 +93,7 @@ pub async fn signup(email: String, display_name: String, password: String, passw
     }
     validate_password(&password, &email).map_err(|e| AppError::Invalid(e.to_string()))?;
     let display_name = display_name.trim().chars().take(120).collect::<String>();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "hashing task failed");
-            AppError::Internal
-        })?
-        .map_err(|e| {
-            tracing::error!(error = %e, "hashing failed");
-            AppError::Internal
-        })?;
+    let hash = crate::ssr::hash_password(password).await?;
     let user = precedent_store::users::create(&st.pool, &email, &display_name, &hash, precedent_types::Role::Patient).await?;
     let actor = Actor { id: user.id, role: user.role };
     audit(&st.pool, Some(actor), "auth.signup", Some(("user", user.id.0)), ip, "ok").await?;

@@ -148,6 +148,20 @@ pub async fn audit(
     .map_err(AppError::from)
 }
 
+/// Hashes a password off the async threads (argon2 is deliberately slow).
+pub async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || precedent_accounts::hash_password(&password))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "hashing task failed");
+            AppError::Internal
+        })?
+        .map_err(|e| {
+            tracing::error!(error = %e, "hashing failed");
+            AppError::Internal
+        })
+}
+
 /// Gives the page's HTTP response the status matching `err` (server-rendered pages).
 pub fn set_status(err: &AppError) {
     if let Some(opts) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {

@@ -199,7 +199,7 @@ pub async fn index_progress(
             let pause = if p.running { 250 } else { 2000 };
             tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
         }
-        let view = app::admin::service::progress_view(&sim.progress());
+        let view = app::admin::service::progress_view(&if first { p } else { sim.progress() });
         let data = serde_json::to_string(&view).unwrap_or_else(|_| "{}".into());
         Some((Ok(Event::default().data(data)), (sim, false)))
     });

@@ -467,11 +467,14 @@ async fn reindex_command(cfg: &Config, st: &app::ssr::AppState, text: Option<Str
     Ok(())
 }
 
-async fn judged_command(cfg: &Config, st: &app::ssr::AppState, k: usize, json: bool) -> Result<(), ServerError> {
+/// The saved index for the models in use (rebuilt if it does not fit), caught up with the database.
+async fn open_similarity(cfg: &Config, st: &app::ssr::AppState) -> Result<std::sync::Arc<precedent_similarity::Similarity>, ServerError> {
     let enc = precedent::load_active_encoders(&st.pool, &cfg.models_manifest, 1).await.map_err(other)?;
-    let sim = precedent_similarity::Similarity::open(st.pool.clone(), cfg.index_dir.clone(), precedent::models_of(&enc), Default::default())
-        .await
-        .map_err(other)?;
+    precedent_similarity::Similarity::open(st.pool.clone(), cfg.index_dir.clone(), precedent::models_of(&enc), Default::default()).await.map_err(other)
+}
+
+async fn judged_command(cfg: &Config, st: &app::ssr::AppState, k: usize, json: bool) -> Result<(), ServerError> {
+    let sim = open_similarity(cfg, st).await?;
     let pairs = precedent_store::search::judged_pairs(&st.pool).await?;
     let engine = sim.engine();
     let r = tokio::task::spawn_blocking(move || precedent_search::eval::judged(&engine, &pairs, k)).await.map_err(other)?;
@@ -487,7 +490,6 @@ async fn judged_command(cfg: &Config, st: &app::ssr::AppState, k: usize, json: b
 }
 
 async fn index_command(cfg: &Config, st: &app::ssr::AppState, command: IndexCommand) -> Result<(), ServerError> {
-    let enc = precedent::load_active_encoders(&st.pool, &cfg.models_manifest, 1).await.map_err(other)?;
     match command {
         IndexCommand::Stats => {
             let dir = cfg.index_dir.clone();
@@ -496,9 +498,7 @@ async fn index_command(cfg: &Config, st: &app::ssr::AppState, command: IndexComm
             println!("{}", serde_json::to_string_pretty(&header).map_err(other)?);
         }
         IndexCommand::Check { json } => {
-            let sim = precedent_similarity::Similarity::open(st.pool.clone(), cfg.index_dir.clone(), precedent::models_of(&enc), Default::default())
-                .await
-                .map_err(other)?;
+            let sim = open_similarity(cfg, st).await?;
             let r = sim.check().await.map_err(other)?;
             println!(
                 "cases: {} in the database, {} in the index; missing {}, extra {}, stale {}{}",
