@@ -54,6 +54,8 @@ pub mod service {
         };
         audit(&st.pool, Some(actor), "case.read", Some(("case", id)), ip, "ok").await?;
         let indexing = precedent_store::embeddings::is_indexing(&st.pool, d.case.id).await?;
+        let lab_rows = precedent_store::labs::of_case(&st.pool, d.case.id).await?;
+        let lab_trends = crate::labs::service::trends(&lab_rows);
         let c = d.case;
         Ok(CaseView {
             id: c.id,
@@ -87,17 +89,23 @@ pub mod service {
             reports: d
                 .reports
                 .into_iter()
-                .map(|r| ReportView {
-                    id: r.id,
-                    filename: r.filename,
-                    byte_size: r.byte_size,
-                    text: match r.text_status {
-                        TextStatus::Extracted => ReportText::Extracted(r.extracted_text),
-                        TextStatus::NoText => ReportText::NoTextLayer,
-                        TextStatus::Failed => ReportText::Failed(r.extract_error.unwrap_or_default()),
-                    },
+                .map(|r| {
+                    let own: Vec<_> = lab_rows.iter().filter(|v| v.report_id == r.id.0).collect();
+                    ReportView {
+                        id: r.id,
+                        filename: r.filename,
+                        byte_size: r.byte_size,
+                        text: match r.text_status {
+                            TextStatus::Extracted => ReportText::Extracted(r.extracted_text),
+                            TextStatus::NoText => ReportText::NoTextLayer,
+                            TextStatus::Failed => ReportText::Failed(r.extract_error.unwrap_or_default()),
+                        },
+                        collected_on: own.first().and_then(|v| v.collected_on).map(|d| d.to_string()),
+                        values: own.into_iter().map(crate::labs::service::value_view).collect(),
+                    }
                 })
                 .collect(),
+            lab_trends,
             validations: d
                 .validations
                 .into_iter()
@@ -267,6 +275,12 @@ pub fn CasePage() -> impl IntoView {
             saved.update(|n| *n += 1);
         }
     });
+    let correct = ServerAction::<crate::labs::CorrectLabValue>::new();
+    Effect::new(move |_| {
+        if matches!(correct.value().get(), Some(Ok(()))) {
+            saved.update(|n| *n += 1);
+        }
+    });
     let case = Resource::new(move || (id(), saved.get()), |(id, _)| get_case(id));
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading case…"</p> }>
@@ -278,7 +292,7 @@ pub fn CasePage() -> impl IntoView {
                         <A href="/cases">"Back to cases"</A></section>
                     }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    Ok(c) => view! { <CaseDetail case=c review/> }.into_any(),
+                    Ok(c) => view! { <CaseDetail case=c review correct/> }.into_any(),
                 }
             })}
         </Suspense>
@@ -286,7 +300,9 @@ pub fn CasePage() -> impl IntoView {
 }
 
 #[component]
-fn CaseDetail(case: CaseView, review: ServerAction<crate::review::ReviewCase>) -> impl IntoView {
+fn CaseDetail(case: CaseView, review: ServerAction<crate::review::ReviewCase>, correct: ServerAction<crate::labs::CorrectLabValue>) -> impl IntoView {
+    let correct_error = move || correct.value().get().and_then(|r| r.err()).map(|e| e.to_string());
+    let can_correct = case.can_review;
     let demographics = [
         case.age_years.map(|a| format!("{a} years")),
         case.sex.clone(),
@@ -344,17 +360,27 @@ fn CaseDetail(case: CaseView, review: ServerAction<crate::review::ReviewCase>) -
                 {if case.reports.is_empty() {
                     view! { <p class="muted">"No lab reports uploaded."</p> }.into_any()
                 } else {
-                    case.reports.into_iter().map(|r| view! {
-                        <div class="report">
-                            <h3><a href=format!("/media/reports/{}", r.id)>{r.filename.clone()}</a>
-                                <span class="small muted">{format!(" {:.0} KB", r.byte_size as f64 / 1024.0)}</span></h3>
-                            {match r.text {
-                                ReportText::Extracted(t) => view! { <pre class="report-text">{t}</pre> }.into_any(),
-                                ReportText::NoTextLayer => view! { <p class="notice-inline">"No text layer — values not extracted."</p> }.into_any(),
-                                ReportText::Failed(e) => view! { <p class="notice-inline">{format!("The PDF could not be read: {e}")}</p> }.into_any(),
-                            }}
-                        </div>
-                    }).collect_view().into_any()
+                    view! {
+                        {move || correct_error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+                        {(!case.lab_trends.is_empty()).then(|| view! { <h3>"Trends"</h3><crate::labs::LabTrends trends=case.lab_trends.clone()/> })}
+                        {case.reports.into_iter().map(|r| {
+                            let text = r.text.clone();
+                            let has_values = !r.values.is_empty();
+                            view! {
+                                <div class="report" data-report=r.id.0>
+                                    <h3><a href=format!("/media/reports/{}", r.id)>{r.filename.clone()}</a>
+                                        <span class="small muted">{format!(" {:.0} KB{}", r.byte_size as f64 / 1024.0, r.collected_on.clone().map(|d| format!(" · collected {d}")).unwrap_or_default())}</span></h3>
+                                    {has_values.then(|| view! { <crate::labs::LabTable report=r.clone() can_correct action=correct/> })}
+                                    {match text {
+                                        ReportText::Extracted(t) if has_values => view! { <details class="report-source"><summary>"Report text"</summary><pre class="report-text">{t}</pre></details> }.into_any(),
+                                        ReportText::Extracted(t) => view! { <p class="notice-inline">"No values recognised in this report; its text is kept."</p><pre class="report-text">{t}</pre> }.into_any(),
+                                        ReportText::NoTextLayer => view! { <p class="notice-inline">"No text layer — values not extracted."</p> }.into_any(),
+                                        ReportText::Failed(e) => view! { <p class="notice-inline">{format!("The PDF could not be read: {e}")}</p> }.into_any(),
+                                    }}
+                                </div>
+                            }
+                        }).collect_view()}
+                    }.into_any()
                 }}
             </section>
             <section class="panel">

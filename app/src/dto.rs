@@ -64,6 +64,54 @@ pub struct ReportView {
     pub filename: String,
     pub byte_size: i64,
     pub text: ReportText,
+    /// Collection date the report printed (`YYYY-MM-DD`).
+    pub collected_on: Option<String>,
+    /// The values read from it, in printed order.
+    pub values: Vec<LabValueView>,
+}
+
+/// One lab value as the case page shows it (the latest correction applied, the reading kept).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabValueView {
+    pub id: i64,
+    pub analyte: String,
+    pub printed_name: String,
+    pub loinc: Option<String>,
+    /// "13.2", "<5", "Negative".
+    pub value: String,
+    pub unit: String,
+    /// "12.0 – 16.0", "< 5.2", or the printed text.
+    pub range: String,
+    /// `low`, `high`, `critical_low`, `critical_high`, `abnormal`.
+    pub flag: Option<String>,
+    pub flag_printed: bool,
+    pub panel: Option<String>,
+    /// The line(s) of the report the value was read from.
+    pub raw: String,
+    /// In the analyte's canonical unit, when known.
+    pub canonical: Option<String>,
+    pub correction: Option<LabCorrectionView>,
+}
+
+/// A doctor's correction of a value as read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabCorrectionView {
+    pub by: String,
+    pub at: String,
+    pub note: String,
+    /// What was read before, e.g. "13.2 g/dL".
+    pub original: String,
+}
+
+/// One analyte over a case's reports, in canonical units, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabTrendView {
+    pub analyte: String,
+    pub unit: String,
+    /// (date or report label, value).
+    pub points: Vec<(String, f64)>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +167,8 @@ pub struct CaseView {
     pub can_review: bool,
     pub images: Vec<ImageView>,
     pub reports: Vec<ReportView>,
+    /// Analytes measured in more than one report.
+    pub lab_trends: Vec<LabTrendView>,
     pub validations: Vec<ValidationView>,
 }
 
@@ -130,6 +180,7 @@ pub struct SimilarParams {
     pub k: Option<u32>,
     pub text_weight: Option<f32>,
     pub image_weight: Option<f32>,
+    pub lab_weight: Option<f32>,
     pub validated_only: bool,
     /// Only cases with a scan of this modality.
     pub modality: Option<Modality>,
@@ -139,6 +190,16 @@ pub struct SimilarParams {
     pub to: Option<String>,
     /// `z_score` (default), `rrf` or `raw`.
     pub calibration: Option<String>,
+    /// Only cases whose diagnosis (the latest review's, else the recorded one) contains this.
+    pub diagnosis: Option<String>,
+}
+
+/// An uploaded query image: use `token` in a search; `thumb` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadedQueryImage {
+    pub token: String,
+    pub filename: String,
+    pub thumb: String,
 }
 
 /// An ad-hoc query: a stored case, free text and/or images (base64), in any mix.
@@ -149,6 +210,11 @@ pub struct SearchRequest {
     pub text: Option<String>,
     /// Image files (PNG or JPEG), base64-encoded.
     pub images_base64: Vec<String>,
+    /// Images uploaded before (`POST /api/v1/search/images`), by token; only the uploader's.
+    pub image_tokens: Vec<String>,
+    /// Lab values typed by hand, one per line, each with its reference range or a flag
+    /// ("CRP 85 mg/L 0 - 5", "WBC 14.2 x10^9/L H").
+    pub labs: Option<String>,
     #[serde(flatten)]
     pub params: SimilarParams,
 }
@@ -190,9 +256,14 @@ pub struct SimilarHitView {
     /// The query's image (when it is a stored image) and the hit's image that matched best.
     pub query_image: Option<ImageId>,
     pub matched_image: Option<ImageId>,
-    /// An image the caller may see (the matched one, else the first).
+    /// An image the caller may open (the matched one, else the first); none for de-identified hits.
     pub thumbnail: Option<ImageId>,
+    /// Where the hit's thumbnail is: the image's own thumbnail link, or for a de-identified hit
+    /// a signed link that only this viewer can use, for a limited time.
+    pub thumb_url: Option<String>,
     pub deidentified: bool,
+    /// Analytes abnormal in the same direction in the query and this case.
+    pub shared_abnormal: Vec<String>,
     /// The viewer's own relevance judgement of this hit for this query case, if any.
     pub judged: Option<bool>,
 }
@@ -247,6 +318,20 @@ pub struct ChannelIndexView {
     pub vectors: usize,
     /// Superseded or deleted points still in the graph until the next rebuild.
     pub dead: usize,
+    /// Estimated memory of this modality's index.
+    pub memory_mb: f64,
+}
+
+/// An encoder of the models manifest an admin can rebuild with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelOptionView {
+    /// Manifest name (what a rebuild asks for).
+    pub name: String,
+    /// `name@version`, as vectors and indexes record it.
+    pub model: String,
+    /// `text` or `image`.
+    pub channel: String,
+    pub in_use: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -258,4 +343,37 @@ pub struct IndexStatusView {
     /// Embedding jobs by state (`pending`, `running`, `done`, `failed`).
     pub jobs: Vec<(String, i64)>,
     pub progress: IndexProgressView,
+    /// When the live indexes were built (UTC), if saved.
+    pub built_at: Option<String>,
+    /// Resident memory of the whole server process.
+    pub process_rss_mb: Option<f64>,
+    /// The encoders a rebuild may use.
+    pub models: Vec<ModelOptionView>,
+}
+
+/// A row of an imported library that was not imported, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefusedRowView {
+    pub line: usize,
+    pub key: Option<String>,
+    pub reason: String,
+}
+
+/// A case-library import started from the admin page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportView {
+    pub id: i64,
+    pub filename: String,
+    /// `running`, `finished`, `failed` or `interrupted`.
+    pub status: String,
+    /// `unpacking`, `importing`, then the status.
+    pub phase: String,
+    pub total: i64,
+    pub done: i64,
+    pub imported: i64,
+    pub already_present: i64,
+    pub refused: Vec<RefusedRowView>,
+    pub error: Option<String>,
+    pub started_at: String,
+    pub finished_at: Option<String>,
 }

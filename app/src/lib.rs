@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Precedent's user interface: Leptos pages rendered on the server and hydrated in the browser,
 //! the server functions they call, and the types both sides share.
 pub mod admin;
@@ -5,6 +6,7 @@ pub mod auth;
 pub mod cases;
 pub mod dto;
 pub mod error;
+pub mod labs;
 pub mod review;
 pub mod similar;
 #[cfg(feature = "ssr")]
@@ -82,6 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/review") view=review::ReviewQueuePage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/index") view=admin::IndexPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/import") view=admin::ImportPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -102,7 +105,7 @@ fn Header() -> impl IntoView {
                                 <A href="/cases">"Cases"</A>
                                 <A href="/search">"Search"</A>
                                 {(u.role == precedent_types::Role::Doctor).then(|| view! { <A href="/review">"Review queue"</A> })}
-                                {(u.role == precedent_types::Role::Admin).then(|| view! { <A href="/admin/users">"Accounts"</A> <A href="/admin/index">"Index"</A> })}
+                                {(u.role == precedent_types::Role::Admin).then(|| view! { <A href="/admin/users">"Accounts"</A> <A href="/admin/index">"Index"</A> <A href="/admin/import">"Import"</A> })}
                                 <span class="who" id="whoami">{format!("{} ({})", u.email, u.role)}</span>
                                 <ActionForm action=auth.logout attr:class="inline">
                                     <button type="submit" class="link" id="logout">"Log out"</button>

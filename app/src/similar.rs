@@ -64,8 +64,8 @@ pub mod service {
                 Some(_) => Err(AppError::Invalid(format!("The {name} weight must be between 0 and 100."))),
             }
         };
-        let weights = Weights { text: w(p.text_weight, "text")?, image: w(p.image_weight, "image")? };
-        if weights.text + weights.image <= 0.0 {
+        let weights = Weights { text: w(p.text_weight, "text")?, image: w(p.image_weight, "image")?, labs: w(p.lab_weight, "lab")? };
+        if weights.text + weights.image + weights.labs <= 0.0 {
             return Err(AppError::Invalid("At least one weight must be above zero.".into()));
         }
         let calibration = match p.calibration.as_deref().map(str::trim) {
@@ -86,6 +86,7 @@ pub mod service {
             body_region: p.body_region.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_lowercase),
             from_day: p.from.as_deref().filter(|s| !s.trim().is_empty()).map(|s| day(s, "from")).transpose()?,
             to_day: p.to.as_deref().filter(|s| !s.trim().is_empty()).map(|s| day(s, "to")).transpose()?,
+            cases: None,
         };
         if let (Some(a), Some(b)) = (filter.from_day, filter.to_day) {
             if a > b {
@@ -109,15 +110,27 @@ pub mod service {
         Some(if a >= 80 { "80+".into() } else { format!("{}–{}", a / 10 * 10, a / 10 * 10 + 9) })
     }
 
+    /// Narrows `filter` to cases whose diagnosis contains the asked-for term, if any.
+    async fn diagnosis_filter(st: &AppState, p: &SimilarParams, filter: &mut Filter) -> Result<(), AppError> {
+        let Some(term) = p.diagnosis.as_deref().map(str::trim).filter(|t| !t.is_empty()) else { return Ok(()) };
+        if term.chars().count() > 200 {
+            return Err(AppError::Invalid("The diagnosis filter is too long (at most 200 characters).".into()));
+        }
+        let ids = precedent_store::search::cases_with_diagnosis(&st.pool, term).await?;
+        filter.cases = Some(std::sync::Arc::new(ids.into_iter().collect()));
+        Ok(())
+    }
+
     /// Similar cases to the stored case `case_id`, if `actor` may read it.
     pub async fn similar_to_case(st: &AppState, actor: Actor, case_id: i64, p: &SimilarParams, ip: Option<String>) -> Result<SimilarResults, AppError> {
-        let (opt, filter) = options(p)?;
+        let (opt, mut filter) = options(p)?;
+        diagnosis_filter(st, p, &mut filter).await?;
         let search = st.search()?;
         readable_case(st, actor, case_id, &ip).await?;
         let engine = search.similarity.engine();
         let started = std::time::Instant::now();
         let query = engine.query_for_case(case_id);
-        let pending = query.as_ref().is_none_or(|q| q.text.is_none() && q.images.is_empty());
+        let pending = query.as_ref().is_none_or(|q| q.text.is_none() && q.images.is_empty() && q.labs.is_none());
         audit(&st.pool, Some(actor), "case.similar", Some(("case", case_id)), ip, "ok").await?;
         run(st, search, actor, Some(case_id), query.unwrap_or_default(), &opt, &filter, pending, started).await
     }
@@ -153,19 +166,59 @@ pub mod service {
         }
     }
 
+    /// A lab profile from values typed one per line, each with a reference range or a flag.
+    pub fn typed_labs(text: &str) -> Result<precedent_search::labprofile::LabProfile, AppError> {
+        if text.chars().count() > 5000 {
+            return Err(AppError::Invalid("Too many lab values (at most 5000 characters).".into()));
+        }
+        let mut rows = Vec::new();
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            let parsed = precedent_labs::parse_text(line);
+            let Some(row) = parsed.rows.first() else {
+                return Err(AppError::Invalid(format!("“{line}” is not a lab value (e.g. “CRP 85 mg/L 0 - 5” or “WBC 14.2 H”).")));
+            };
+            let v = precedent_labs::normalise(row);
+            let Some(id) = v.analyte_id.clone() else {
+                return Err(AppError::Invalid(format!("“{}” is not an analyte Precedent knows.", v.printed_name)));
+            };
+            let has_range = v.canonical_low.is_some() || v.canonical_high.is_some();
+            if !has_range && v.flag.is_none() && v.text_value.is_none() {
+                return Err(AppError::Invalid(format!("Give “{line}” its reference range or a flag (H or L).")));
+            }
+            rows.push(precedent_store::search::LabRow {
+                case_id: 0,
+                analyte_id: id,
+                value: v.canonical_value.or(v.value.filter(|_| !has_range)),
+                low: v.canonical_low,
+                high: v.canonical_high,
+                flag: v.flag.map(|f| crate::labs::service::flag_name(f).to_string()),
+                text_value: v.text_value.clone(),
+            });
+        }
+        match precedent_similarity::lab_profile(&rows) {
+            Some(p) if p.len() >= precedent_search::labprofile::MIN_SHARED => Ok(p),
+            _ => Err(AppError::Invalid(format!("Give at least {} lab values to compare.", precedent_search::labprofile::MIN_SHARED))),
+        }
+    }
+
     /// An ad-hoc query: any mix of a stored case, free text and images.
     pub async fn search(st: &AppState, actor: Actor, req: SearchRequest, ip: Option<String>) -> Result<SimilarResults, AppError> {
-        let (opt, filter) = options(&req.params)?;
+        let (opt, mut filter) = options(&req.params)?;
+        diagnosis_filter(st, &req.params, &mut filter).await?;
         let search = st.search()?;
         let text = req.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
         if text.as_ref().is_some_and(|t| t.chars().count() > MAX_QUERY_TEXT) {
             return Err(AppError::Invalid(format!("The query text is too long (at most {MAX_QUERY_TEXT} characters).")));
         }
-        if req.images_base64.len() > MAX_QUERY_IMAGES {
+        if req.images_base64.len() + req.image_tokens.len() > MAX_QUERY_IMAGES {
             return Err(AppError::Invalid(format!("At most {MAX_QUERY_IMAGES} images per query.")));
         }
-        if req.case_id.is_none() && text.is_none() && req.images_base64.is_empty() {
-            return Err(AppError::Invalid("Give a case, some text or an image to search with.".into()));
+        let labs = match req.labs.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+            Some(l) => Some(typed_labs(l)?),
+            None => None,
+        };
+        if req.case_id.is_none() && text.is_none() && req.images_base64.is_empty() && req.image_tokens.is_empty() && labs.is_none() {
+            return Err(AppError::Invalid("Give a case, some text, an image or lab values to search with.".into()));
         }
         let limit = (st.limits.max_file_mb * 1024 * 1024) as usize;
         let mut images = Vec::with_capacity(req.images_base64.len());
@@ -177,6 +230,16 @@ pub mod service {
                 .decode(b64.trim())
                 .map_err(|_| AppError::Invalid(format!("Image {} is not valid base64.", i + 1)))?;
             images.push(bytes);
+        }
+        for token in &req.image_tokens {
+            match precedent_store::uploads::image(&st.pool, token.trim(), actor.id).await? {
+                Some(bytes) => images.push(bytes),
+                None => {
+                    return Err(AppError::Invalid(
+                        "An uploaded image is no longer available (uploads are kept for an hour); add it again.".into(),
+                    ))
+                }
+            }
         }
         let started = std::time::Instant::now();
         let engine = search.similarity.engine();
@@ -220,8 +283,11 @@ pub mod service {
             query.text = text_vec;
         }
         query.images.extend(image_vecs.into_iter().map(|v| (None, v)));
+        if labs.is_some() {
+            query.labs = labs;
+        }
         audit(&st.pool, Some(actor), "search", req.case_id.map(|c| ("case", c.0)), ip, "ok").await?;
-        let pending = query.text.is_none() && query.images.is_empty();
+        let pending = query.text.is_none() && query.images.is_empty() && query.labs.is_none();
         run(st, search, actor, req.case_id.map(|c| c.0), query, &opt, &filter, pending, started).await
     }
 
@@ -245,6 +311,9 @@ pub mod service {
         if !query.images.is_empty() {
             query_channels.push("image".to_string());
         }
+        if query.labs.as_ref().is_some_and(|l| l.len() >= precedent_search::labprofile::MIN_SHARED) {
+            query_channels.push("labs".to_string());
+        }
         let hits = if pending { Vec::new() } else { engine.search(&query, filter, opt) };
         let ids: Vec<i64> = hits.iter().map(|h| h.case).collect();
         let rows: HashMap<i64, precedent_store::search::HitCase> =
@@ -254,6 +323,7 @@ pub mod service {
             Some(q) if can_judge => precedent_store::search::judgements_by(&st.pool, q, actor.id.0).await?.into_iter().collect(),
             _ => HashMap::new(),
         };
+        let thumbs_expire = time::OffsetDateTime::now_utc().unix_timestamp() + crate::ssr::SIGNED_THUMB_SECS;
         let views = hits
             .into_iter()
             .filter_map(|h| {
@@ -283,16 +353,25 @@ pub mod service {
                             channel: match c.channel {
                                 Channel::Text => "text".into(),
                                 Channel::Image => "image".into(),
+                                Channel::Labs => "labs".into(),
                             },
                             pct: c.cosine * 100.0,
                             weight: c.weight,
                         })
                         .collect(),
                     query_image: image.and_then(|c| c.query_item).map(ImageId),
-                    matched_image: matched,
+                    matched_image: if full { matched } else { None },
                     // Images are only linked where the caller may fetch them.
                     thumbnail: if full { matched.or(r.first_image.map(ImageId)) } else { None },
+                    thumb_url: matched.or(r.first_image.map(ImageId)).map(|img| {
+                        if full {
+                            format!("/media/images/{}/thumb", img.0)
+                        } else {
+                            crate::ssr::signed_thumb_url(&st.media_key, img.0, actor.id.0, thumbs_expire)
+                        }
+                    }),
                     deidentified: !full,
+                    shared_abnormal: h.shared_abnormal.iter().filter_map(|i| precedent_similarity::analyte_name(*i)).map(str::to_string).collect(),
                     judged: judged.get(&h.case).copied(),
                 })
             })
@@ -318,11 +397,11 @@ pub mod service {
             let (o, f) = options(&SimilarParams::default()).unwrap();
             assert_eq!(o.k, 10);
             assert!(f.is_empty());
-            assert_eq!(o.weights, Weights { text: 1.0, image: 1.0 });
+            assert_eq!(o.weights, Weights { text: 1.0, image: 1.0, labs: 1.0 });
             for bad in [
                 SimilarParams { k: Some(0), ..Default::default() },
                 SimilarParams { k: Some(101), ..Default::default() },
-                SimilarParams { text_weight: Some(0.0), image_weight: Some(0.0), ..Default::default() },
+                SimilarParams { text_weight: Some(0.0), image_weight: Some(0.0), lab_weight: Some(0.0), ..Default::default() },
                 SimilarParams { text_weight: Some(-1.0), ..Default::default() },
                 SimilarParams { text_weight: Some(f32::NAN), ..Default::default() },
                 SimilarParams { from: Some("31/01/2026".into()), ..Default::default() },
@@ -339,7 +418,7 @@ pub mod service {
                 ..Default::default()
             })
             .unwrap();
-            assert_eq!(f, Filter { validated_only: true, imaging: imaging::CT, body_region: Some("chest".into()), from_day: Some(1), to_day: None });
+            assert_eq!(f, Filter { validated_only: true, imaging: imaging::CT, body_region: Some("chest".into()), from_day: Some(1), to_day: None, cases: None });
         }
 
         #[test]
@@ -367,12 +446,14 @@ pub fn SimilarPanel(case_id: i64) -> impl IntoView {
     // The controls: changing one asks again (no page reload); the old list stays until the new one arrives.
     let text_weight = RwSignal::new(50u32);
     let image_weight = RwSignal::new(50u32);
+    let lab_weight = RwSignal::new(50u32);
     let validated_only = RwSignal::new(false);
     let k = RwSignal::new(10u32);
     let params = move || SimilarParams {
         k: Some(k.get()),
         text_weight: Some(text_weight.get() as f32),
         image_weight: Some(image_weight.get() as f32),
+        lab_weight: Some(lab_weight.get() as f32),
         validated_only: validated_only.get(),
         ..SimilarParams::default()
     };
@@ -394,6 +475,7 @@ pub fn SimilarPanel(case_id: i64) -> impl IntoView {
             <div class="similar-controls">
                 {slider("Text weight", "w-text", text_weight)}
                 {slider("Image weight", "w-image", image_weight)}
+                {slider("Lab weight", "w-labs", lab_weight)}
                 <label class="check"><input type="checkbox" prop:checked=move || validated_only.get()
                     on:change=move |ev| validated_only.set(event_target_checked(&ev))/>" Validated only"</label>
                 <label>"Show "
@@ -456,7 +538,7 @@ pub fn HitCard(hit: SimilarHitView, query_case: Option<i64>, can_judge: bool, ju
     let who = [h.age_band.clone(), h.sex.clone(), h.body_region.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
     view! {
         <li class="similar-hit" data-case=h.case.0>
-            {h.thumbnail.map(|t| view! { <img class="thumb" src=format!("/media/images/{}/thumb", t.0) alt="Best-matching image" loading="lazy"/> })}
+            {h.thumb_url.clone().map(|src| view! { <img class="thumb" src=src alt="Best-matching image" loading="lazy"/> })}
             <div class="similar-body">
                 <div class="similar-head">
                     <span class="match">{format!("{:.0}%", h.match_pct)}</span>
@@ -481,6 +563,9 @@ pub fn HitCard(hit: SimilarHitView, query_case: Option<i64>, can_judge: bool, ju
                         }
                     }).collect_view()}
                 </ul>
+                {(!h.shared_abnormal.is_empty()).then(|| view! {
+                    <p class="small shared-labs">{format!("Shared abnormal labs: {}", h.shared_abnormal.join(", "))}</p>
+                })}
                 {match (h.query_image, h.matched_image, h.deidentified) {
                     (Some(q), Some(m), false) => Some(view! {
                         <p class="matched small">
@@ -511,28 +596,119 @@ fn request_from_url(q: &leptos_router::params::ParamsMap) -> Option<SearchReques
     let get = |k: &str| q.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
     let case_id = get("case").and_then(|v| v.parse::<i64>().ok()).map(precedent_types::CaseId);
     let text = get("text");
-    if case_id.is_none() && text.is_none() {
+    let image_tokens = image_tokens(q);
+    let labs = get("labs");
+    if case_id.is_none() && text.is_none() && image_tokens.is_empty() && labs.is_none() {
         return None;
     }
     Some(SearchRequest {
         case_id,
         text,
         images_base64: Vec::new(),
+        image_tokens,
+        labs,
         params: SimilarParams {
             k: get("k").and_then(|v| v.parse().ok()),
             text_weight: get("tw").and_then(|v| v.parse().ok()),
             image_weight: get("iw").and_then(|v| v.parse().ok()),
+            lab_weight: get("lw").and_then(|v| v.parse().ok()),
             validated_only: get("validated").is_some(),
             modality: get("modality").and_then(|v| v.parse().ok()),
             body_region: get("region"),
             from: get("from"),
             to: get("to"),
             calibration: None,
+            diagnosis: get("dx"),
         },
     })
 }
 
-/// Advanced search: by case id and/or free text, with a weight per modality, filters and top-k.
+/// The uploaded query images a search URL names (`img=token`, repeated).
+fn image_tokens(q: &leptos_router::params::ParamsMap) -> Vec<String> {
+    q.get_all("img")
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty() && t.len() <= 64 && t.chars().all(|c| c.is_ascii_alphanumeric()))
+        .collect()
+}
+
+/// Query images on the search page: drop scans or pick files; each is uploaded at once and
+/// shown as a preview, and its token joins the form (so the search URL names it).
+#[component]
+fn QueryImages(initial: Vec<String>) -> impl IntoView {
+    use crate::dto::UploadedQueryImage;
+    let images = RwSignal::new(
+        initial
+            .into_iter()
+            .map(|t| UploadedQueryImage { thumb: format!("/api/v1/search/images/{t}/thumb"), filename: "uploaded image".into(), token: t })
+            .collect::<Vec<_>>(),
+    );
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let dragging = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    let add = move |list: Option<web_sys::FileList>| {
+        let Some(list) = list else { return };
+        let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
+        if files.is_empty() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match crate::upload::upload_query_images(files).await {
+                Ok(list) => images.update(|v| v.extend(list)),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        dragging.set(false);
+        #[cfg(feature = "hydrate")]
+        add(ev.data_transfer().and_then(|d| d.files()));
+    };
+    let on_pick = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let input = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+            add(input.as_ref().and_then(|i| i.files()));
+            if let Some(i) = input {
+                i.set_value("");
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    view! {
+        <div class="dropzone" class:dragging=move || dragging.get()
+            on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
+            on:dragleave=move |_| dragging.set(false)
+            on:drop=on_drop>
+            <label for="query-images">"Images (PNG or JPEG): drop scans here or choose files"</label>
+            <input id="query-images" type="file" accept="image/png,image/jpeg" multiple on:change=on_pick/>
+            {move || busy.get().then(|| view! { <p class="muted small" role="status">"Uploading…"</p> })}
+            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <ul class="query-images">
+                <For each=move || images.get() key=|i| i.token.clone() let:img>
+                    <li class="query-image">
+                        <img src=img.thumb.clone() alt=format!("Query image {}", img.filename)/>
+                        <input type="hidden" name="img" value=img.token.clone()/>
+                        <button type="button" class="chip" on:click={
+                            let t = img.token.clone();
+                            move |_| images.update(|v| v.retain(|i| i.token != t))
+                        }>"Remove"</button>
+                    </li>
+                </For>
+            </ul>
+        </div>
+    }
+}
+
+/// Advanced search: by case id, free text and/or uploaded images, with a weight per modality, filters and top-k.
 /// The form is a plain GET, so the query is in the URL and the results render on the server.
 #[component]
 pub fn SearchPage() -> impl IntoView {
@@ -556,9 +732,13 @@ pub fn SearchPage() -> impl IntoView {
                     <label>"Case number"<input type="number" name="case" min="1" prop:value=field("case") placeholder="e.g. 12"/></label>
                     <label>"Symptoms, findings (free text)"<textarea name="text" rows="2" prop:value=field("text")></textarea></label>
                 </div>
+                <QueryImages initial=image_tokens(&query.read_untracked())/>
+                <label>"Lab values, one per line with its range or flag (e.g. “CRP 85 mg/L 0 - 5”, “WBC 14.2 H”)"
+                    <textarea name="labs" rows="3" prop:value=field("labs") placeholder="CRP 85 mg/L 0 - 5"></textarea></label>
                 <div class="row">
                     <label>"Text weight"<input type="number" name="tw" min="0" max="100" step="5" prop:value=weight("tw")/></label>
                     <label>"Image weight"<input type="number" name="iw" min="0" max="100" step="5" prop:value=weight("iw")/></label>
+                    <label>"Lab weight"<input type="number" name="lw" min="0" max="100" step="5" prop:value=weight("lw")/></label>
                     <label>"Results"
                         <select name="k">
                             <option value="10" selected=selected("k", "10")>"10"</option>
@@ -587,13 +767,14 @@ pub fn SearchPage() -> impl IntoView {
                     <label>"Body region"<input type="text" name="region" prop:value=field("region") placeholder="e.g. Thorax"/></label>
                     <label>"From"<input type="date" name="from" prop:value=field("from")/></label>
                     <label>"To"<input type="date" name="to" prop:value=field("to")/></label>
+                    <label>"Diagnosis contains"<input type="text" name="dx" prop:value=field("dx") placeholder="e.g. pneumonia"/></label>
                     <label class="check"><input type="checkbox" name="validated" value="1" prop:checked=move || query.read().get("validated").is_some()/>" Validated only"</label>
                 </div>
                 <button type="submit" class="button primary">"Search"</button>
             </form>
             <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
                 {move || results.get().map(|r| match r {
-                    Ok(None) => view! { <p class="muted">"Enter a case number and/or some text, then search. Programs can also search by image: POST /api/v1/search."</p> }.into_any(),
+                    Ok(None) => view! { <p class="muted">"Enter a case number, some text, images and/or lab values, then search."</p> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                     Ok(Some(r)) if r.pending => view! { <p class="muted">"That case is still being indexed; try again shortly."</p> }.into_any(),
                     Ok(Some(r)) if r.hits.is_empty() => view! { <p class="empty">"No similar cases match these filters."</p> }.into_any(),
@@ -650,7 +831,9 @@ mod sort_tests {
             query_image: None,
             matched_image: None,
             thumbnail: None,
+            thumb_url: None,
             deidentified: false,
+            shared_abnormal: Vec::new(),
             judged: None,
         }
     }

@@ -16,12 +16,13 @@ pub struct UploadLimits {
     pub max_file_mb: u64,
     pub max_files: usize,
     pub max_image_side: u32,
-    pub pdf_timeout_secs: u64,
+    /// Largest case-library archive an admin may upload (MB).
+    pub max_import_mb: u64,
 }
 
 impl Default for UploadLimits {
     fn default() -> Self {
-        Self { max_file_mb: 25, max_files: 20, max_image_side: 8192, pdf_timeout_secs: 10 }
+        Self { max_file_mb: 25, max_files: 20, max_image_side: 8192, max_import_mb: 2048 }
     }
 }
 
@@ -39,6 +40,12 @@ pub struct AppState {
     /// The similarity engine and the encoders for ad-hoc queries, once loaded (a server whose
     /// encoders failed to load still serves cases; search answers "unavailable").
     pub search: Arc<std::sync::OnceLock<Search>>,
+    /// Where uploaded case-library archives are unpacked while they are imported.
+    pub data_dir: std::path::PathBuf,
+    /// Signs thumbnail links of de-identified hits (random per process).
+    pub media_key: Arc<[u8; 32]>,
+    /// Reads lab report PDFs (in a memory-capped child process when served).
+    pub pdf: precedent_labs::PdfReader,
 }
 
 /// What similar-case search needs.
@@ -46,7 +53,24 @@ pub struct AppState {
 pub struct Search {
     pub similarity: Arc<precedent_similarity::Similarity>,
     pub encoders: Arc<precedent_search::EncoderSlot>,
+    /// The models manifest (which encoders a rebuild may switch to).
+    pub manifest: std::path::PathBuf,
+    /// Starts a rebuild in the background (re-embedding first when models change).
+    pub reindex: Reindexer,
 }
+
+/// Which encoders a rebuild should use: manifest names; `None` keeps the current one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ModelChoice {
+    pub text: Option<String>,
+    pub image: Option<String>,
+}
+
+/// Starts a rebuild and returns at once; `Err` when one is already running or the choice is
+/// not in the manifest. The callback hears how it ended (`Ok` with a summary, or the error).
+/// Implemented by the server, which owns the embedding worker.
+pub type Reindexer = Arc<dyn Fn(ModelChoice, ReindexDone) -> Result<(), AppError> + Send + Sync>;
+pub type ReindexDone = Box<dyn FnOnce(Result<String, String>) + Send>;
 
 impl AppState {
     /// The search parts, or a 503 while they are not loaded.
@@ -175,4 +199,50 @@ pub fn set_status(err: &AppError) {
 pub fn display_time(t: time::OffsetDateTime) -> String {
     let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     t.to_offset(time::UtcOffset::UTC).format(&f).unwrap_or_default()
+}
+
+/// How long a signed thumbnail link of a de-identified hit works.
+pub const SIGNED_THUMB_SECS: i64 = 3600;
+
+fn thumb_mac(key: &[u8; 32], image: i64, viewer: i64, expires: i64) -> hmac::Hmac<sha2::Sha256> {
+    use hmac::Mac;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(format!("thumb:{image}:{viewer}:{expires}").as_bytes());
+    mac
+}
+
+/// A link to image `image`'s thumbnail that only `viewer` can use until `expires` (unix s).
+pub fn signed_thumb_url(key: &[u8; 32], image: i64, viewer: i64, expires: i64) -> String {
+    use hmac::Mac;
+    let sig = hex::encode(thumb_mac(key, image, viewer, expires).finalize().into_bytes());
+    format!("/media/hits/{image}/thumb?exp={expires}&sig={sig}")
+}
+
+/// Whether `sig` is the signature of that link for `viewer` and it has not expired.
+pub fn verify_thumb(key: &[u8; 32], image: i64, viewer: i64, expires: i64, sig: &str, now: i64) -> bool {
+    use hmac::Mac;
+    if expires < now {
+        return false;
+    }
+    let Ok(bytes) = hex::decode(sig) else { return false };
+    thumb_mac(key, image, viewer, expires).verify_slice(&bytes).is_ok()
+}
+
+#[cfg(test)]
+mod signed_thumb_tests {
+    use super::*;
+
+    #[test]
+    fn signed_links_bind_image_viewer_and_time() {
+        let key = [7u8; 32];
+        let url = signed_thumb_url(&key, 5, 9, 1000);
+        let sig = url.split("sig=").nth(1).unwrap();
+        assert!(verify_thumb(&key, 5, 9, 1000, sig, 999));
+        assert!(!verify_thumb(&key, 5, 9, 1000, sig, 1001), "expired");
+        assert!(!verify_thumb(&key, 6, 9, 1000, sig, 0), "other image");
+        assert!(!verify_thumb(&key, 5, 10, 1000, sig, 0), "other viewer");
+        assert!(!verify_thumb(&key, 5, 9, 2000, sig, 0), "other expiry");
+        assert!(!verify_thumb(&[8u8; 32], 5, 9, 1000, sig, 0), "other key");
+        assert!(!verify_thumb(&key, 5, 9, 1000, "zz", 0));
+    }
 }

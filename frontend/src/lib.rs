@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The wasm entry point: hydrate the server-rendered page and nothing else.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

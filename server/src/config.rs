@@ -25,6 +25,8 @@ pub struct Config {
     pub session_idle_minutes: i64,
     /// `PRECEDENT_MAX_UPLOAD_MB` per file (default 25).
     pub max_upload_mb: u64,
+    /// `PRECEDENT_MAX_IMPORT_MB` per case-library archive uploaded by an admin (default 2048).
+    pub max_import_mb: u64,
     /// `PRECEDENT_DB_MAX_CONNECTIONS` (default 16).
     pub db_max_connections: u32,
     /// `PRECEDENT_MODELS_DIR` (its `models.toml`; default `models/` here or beside the binary).
@@ -33,6 +35,31 @@ pub struct Config {
     pub encoder_threads: usize,
     /// `PRECEDENT_INDEX_DIR` (default `<data dir>/index`): the similarity index generations.
     pub index_dir: PathBuf,
+    /// `PRECEDENT_PDF_ISOLATION`: `process` (default: each lab report is read by a child
+    /// process with capped memory) or `thread` (in the server process; deadline only).
+    pub pdf_isolation: PdfIsolation,
+    /// `PRECEDENT_PDF_TIMEOUT_SECS` (default 10): reading one lab report's text, at most.
+    pub pdf_timeout_secs: u64,
+    /// `PRECEDENT_PDF_MAX_MEMORY_MB` (default 1024): the reader process's address-space cap.
+    pub pdf_max_memory_mb: u64,
+}
+
+/// Where lab report PDFs are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PdfIsolation {
+    Process,
+    Thread,
+}
+
+impl std::str::FromStr for PdfIsolation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "process" => Ok(Self::Process),
+            "thread" => Ok(Self::Thread),
+            _ => Err("expected process or thread".into()),
+        }
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -45,9 +72,13 @@ impl std::fmt::Debug for Config {
             .field("secure_cookies", &self.secure_cookies)
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("max_upload_mb", &self.max_upload_mb)
+            .field("max_import_mb", &self.max_import_mb)
             .field("models_manifest", &self.models_manifest)
             .field("encoder_threads", &self.encoder_threads)
             .field("index_dir", &self.index_dir)
+            .field("pdf_isolation", &self.pdf_isolation)
+            .field("pdf_timeout_secs", &self.pdf_timeout_secs)
+            .field("pdf_max_memory_mb", &self.pdf_max_memory_mb)
             .finish()
     }
 }
@@ -96,9 +127,27 @@ impl Config {
             secure_cookies: parsed("PRECEDENT_SECURE_COOKIES", public_https)?,
             session_idle_minutes: parsed("PRECEDENT_SESSION_IDLE_MINUTES", 30)?,
             max_upload_mb: parsed("PRECEDENT_MAX_UPLOAD_MB", 25)?,
+            max_import_mb: parsed("PRECEDENT_MAX_IMPORT_MB", 2048)?,
             db_max_connections: parsed("PRECEDENT_DB_MAX_CONNECTIONS", 16)?,
             models_manifest: precedent_search::Manifest::default_path(),
             encoder_threads: parsed("PRECEDENT_ENCODER_THREADS", 1)?,
+            pdf_isolation: parsed("PRECEDENT_PDF_ISOLATION", PdfIsolation::Process)?,
+            pdf_timeout_secs: parsed("PRECEDENT_PDF_TIMEOUT_SECS", 10)?,
+            pdf_max_memory_mb: parsed("PRECEDENT_PDF_MAX_MEMORY_MB", 1024)?,
         })
+    }
+
+    /// The lab-report reader: a child process running this same binary (`labs worker`), or a
+    /// thread when so configured or when this binary's path is unknown.
+    pub fn pdf_reader(&self) -> precedent_labs::PdfReader {
+        let timeout = std::time::Duration::from_secs(self.pdf_timeout_secs.max(1));
+        match (self.pdf_isolation, std::env::current_exe()) {
+            (PdfIsolation::Process, Ok(exe)) => precedent_labs::PdfReader::in_process(exe, self.pdf_max_memory_mb.max(64), timeout),
+            (PdfIsolation::Process, Err(e)) => {
+                tracing::warn!(error = %e, "this binary's path is unknown; lab reports are read in-process");
+                precedent_labs::PdfReader::in_thread(timeout)
+            }
+            (PdfIsolation::Thread, _) => precedent_labs::PdfReader::in_thread(timeout),
+        }
     }
 }

@@ -151,3 +151,74 @@ pub async fn import(
     }
     Ok(report)
 }
+
+/// An archive uploaded on the admin page: unpacks it next to the data, imports it like
+/// `precedent import`, and keeps the `imports` row up to date (progress, refused rows,
+/// outcome). The unpacked files and the upload are removed afterwards.
+pub async fn run_uploaded(st: AppState, job: i64, archive: std::path::PathBuf, work: std::path::PathBuf) {
+    use precedent_store::imports;
+    let limits = crate::archive::Limits { max_bytes: st.limits.max_import_mb * 1024 * 1024 * 4, max_entries: 1_000_000 };
+    let outcome = async {
+        let (a, w) = (archive.clone(), work.clone());
+        let root = tokio::task::spawn_blocking(move || crate::archive::unpack(&a, &w, limits))
+            .await
+            .map_err(|e| ImportError::Other(e.to_string()))?
+            .map_err(|e| ImportError::Other(format!("The archive cannot be imported: {e}")))?;
+        let _ = std::fs::remove_file(&archive);
+        let owner = library_owner(&st).await?;
+        // The callback cannot wait on the database: it publishes the latest counts, and a
+        // writer task records them a few times a second.
+        let (tx, mut rx) = tokio::sync::watch::channel(imports::Counts::default());
+        let pool = st.pool.clone();
+        let writer = tokio::spawn(async move {
+            while rx.changed().await.is_ok() {
+                let counts = rx.borrow_and_update().clone();
+                if let Err(e) = imports::progress(&pool, job, "importing", &counts).await {
+                    tracing::warn!(error = %e, "import progress not recorded");
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+        });
+        let report = import(&st, &root, owner, |done, total, r| {
+            let _ = tx.send(counts_of(done, total, r));
+        })
+        .await;
+        drop(tx);
+        let _ = writer.await;
+        let report = report?;
+        Ok::<_, ImportError>(report)
+    }
+    .await;
+    let _ = std::fs::remove_file(&archive);
+    // `work` is `<imports>/job-N/<library>`: the whole job folder goes.
+    let job_dir = work.parent().filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("job-"))).map(|p| p.to_path_buf()).unwrap_or(work);
+    let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(&job_dir)).await;
+    let result = match &outcome {
+        Ok(r) => {
+            tracing::info!(job, imported = r.imported, already = r.already_present, refused = r.refused.len(), "uploaded library imported");
+            let done = r.rows;
+            let counts = counts_of(done, r.rows, r);
+            match imports::progress(&st.pool, job, "finished", &counts).await {
+                Ok(()) => imports::finish(&st.pool, job, "finished", None).await,
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => {
+            tracing::warn!(job, error = %e, "uploaded library import failed");
+            imports::finish(&st.pool, job, "failed", Some(&e.to_string())).await
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!(job, error = %e, "import outcome not recorded");
+    }
+}
+
+fn counts_of(done: usize, total: usize, r: &ImportReport) -> precedent_store::imports::Counts {
+    precedent_store::imports::Counts {
+        total: r.rows as i32,
+        done: (done + r.rows.saturating_sub(total)).min(r.rows) as i32,
+        imported: r.imported as i32,
+        already_present: r.already_present as i32,
+        refused: serde_json::to_value(&r.refused).unwrap_or_default(),
+    }
+}

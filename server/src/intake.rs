@@ -3,12 +3,11 @@
 //! rows that name them, and the rows are written in one transaction.
 use app::ssr::AppState;
 use precedent_accounts::Actor;
-use precedent_labs::{extract_text, Extracted};
+use precedent_labs::PdfReader;
 use precedent_media::{accept_image, accept_pdf, check_size, ImageLimits, MediaError};
-use precedent_store::cases::{NewCase, NewImage, NewReport, TextStatus};
+use precedent_store::cases::{NewCase, NewImage, NewReport};
 use precedent_store::StoreError;
 use precedent_types::{CaseId, Modality};
-use std::time::Duration;
 
 pub const MAX_TITLE: usize = 300;
 pub const MAX_TEXT: usize = 100_000;
@@ -122,33 +121,22 @@ pub async fn create_case(st: &AppState, actor: Actor, upload: Upload, ip: Option
     let limits = st.limits;
     let u = validate(upload, &limits)?;
     let blobs = st.blobs.clone();
+    let pdf = st.pdf.clone();
     // Decoding, thumbnails, PDF text and hashing are CPU work: keep them off the async threads.
-    let prepared = tokio::task::spawn_blocking(move || prepare(u, limits, &blobs))
+    let prepared = tokio::task::spawn_blocking(move || prepare(u, limits, &blobs, &pdf))
         .await
         .map_err(|e| IntakeError::Task(e.to_string()))??;
     let new = NewCase { owner: actor.id, ..prepared };
     Ok(precedent_store::cases::create(&st.pool, &new, ip, actor.role).await?)
 }
 
-fn prepare(u: Upload, limits: app::ssr::UploadLimits, blobs: &precedent_store::BlobStore) -> Result<NewCase, IntakeError> {
+fn prepare(u: Upload, limits: app::ssr::UploadLimits, blobs: &precedent_store::BlobStore, pdf: &PdfReader) -> Result<NewCase, IntakeError> {
     let image_limits = ImageLimits { max_side: limits.max_image_side, ..ImageLimits::default() };
     let mut accepted = Vec::with_capacity(u.images.len());
     for img in &u.images {
         accepted.push(accept_image(&img.filename, &img.bytes, image_limits)?);
     }
-    let mut reports = Vec::with_capacity(u.reports.len());
-    for rep in &u.reports {
-        let (text_status, extracted_text, extract_error) =
-            match extract_text(rep.bytes.clone(), Duration::from_secs(limits.pdf_timeout_secs)) {
-                Ok(Extracted::Text(t)) => (TextStatus::Extracted, t, None),
-                Ok(Extracted::NoTextLayer) => (TextStatus::NoText, String::new(), None),
-                Err(e) => {
-                    tracing::info!(file = %rep.filename, error = %e, "lab report text not extracted");
-                    (TextStatus::Failed, String::new(), Some(e.to_string()))
-                }
-            };
-        reports.push((rep, text_status, extracted_text, extract_error));
-    }
+    let reports: Vec<_> = u.reports.iter().map(|rep| (rep, crate::labs::read_report(pdf, &rep.filename, &rep.bytes))).collect();
     // Every check passed: now write the bytes, before any row names them.
     let mut images = Vec::with_capacity(u.images.len());
     for (img, acc) in u.images.iter().zip(accepted) {
@@ -168,15 +156,17 @@ fn prepare(u: Upload, limits: app::ssr::UploadLimits, blobs: &precedent_store::B
         });
     }
     let mut new_reports = Vec::with_capacity(reports.len());
-    for (rep, text_status, extracted_text, extract_error) in reports {
+    for (rep, read) in reports {
         let sha256 = blobs.put(&rep.bytes).map_err(StoreError::from)?;
         new_reports.push(NewReport {
             filename: rep.filename.clone(),
             sha256,
             byte_size: rep.bytes.len() as i64,
-            text_status,
-            extracted_text,
-            extract_error,
+            text_status: read.text_status,
+            extracted_text: read.extracted_text,
+            extract_error: read.extract_error,
+            values: read.values,
+            collected_on: read.collected_on,
         });
     }
     Ok(NewCase {

@@ -1,14 +1,18 @@
+#![recursion_limit = "256"]
 //! The `precedent` server: configuration, router and middleware, the managed database and the
 //! wiring of the domain crates. `main.rs` is only the command line.
 pub mod api;
+pub mod archive;
 pub mod bench;
 pub mod config;
 pub mod eval;
 pub mod http;
 pub mod import;
 pub mod intake;
+pub mod labs;
 pub mod media;
 pub mod pg;
+pub mod reindex;
 pub mod seed;
 pub mod web;
 pub mod worker;
@@ -59,7 +63,18 @@ pub fn state(pool: PgPool, data_dir: &Path, options: LeptosOptions, max_upload_m
         ip_limiter: Arc::new(RateLimiter::new(30, Duration::from_secs(15 * 60))),
         leptos_options: options,
         search: Arc::default(),
+        data_dir: data_dir.to_path_buf(),
+        media_key: Arc::new(random_key()),
+        pdf: precedent_labs::PdfReader::in_thread(Duration::from_secs(10)),
     })
+}
+
+/// 32 random bytes (from the OS, through uuid's v4 generator).
+fn random_key() -> [u8; 32] {
+    let mut k = [0u8; 32];
+    k[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    k[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    k
 }
 
 /// Connects to `url`, applies migrations and prepares the session table.
@@ -130,14 +145,15 @@ pub fn models_of(encoders: &precedent_search::Encoders) -> precedent_similarity:
 /// makes search available in `st`, and keeps the indexes in step with the database until
 /// stopped. When another process (`precedent reindex --text-model …`) switches models, the new
 /// index generation is swapped in and the encoders follow: `manifest` is where they are loaded from.
-pub async fn start_search(st: &AppState, slot: Arc<precedent_search::EncoderSlot>, index_dir: PathBuf, manifest: PathBuf) -> Result<SearchHandle, ServerError> {
+pub async fn start_search(st: &AppState, slot: Arc<precedent_search::EncoderSlot>, index_dir: PathBuf, manifest: PathBuf, threads: usize) -> Result<SearchHandle, ServerError> {
     let started = std::time::Instant::now();
     let similarity = precedent_similarity::Similarity::open(st.pool.clone(), index_dir, models_of(&slot.get()), Default::default())
         .await
         .map_err(|e| ServerError::Other(format!("similarity index: {e}")))?;
     let stats = similarity.engine().stats();
     tracing::info!(cases = stats.cases, text = stats.text.live, image = stats.image.live, ms = started.elapsed().as_millis() as u64, "similarity index ready");
-    let _ = st.search.set(app::ssr::Search { similarity: Arc::clone(&similarity), encoders: Arc::clone(&slot) });
+    let reindex = reindex::reindexer(st.pool.clone(), st.blobs.clone(), Arc::clone(&similarity), Arc::clone(&slot), manifest.clone(), threads);
+    let _ = st.search.set(app::ssr::Search { similarity: Arc::clone(&similarity), encoders: Arc::clone(&slot), manifest: manifest.clone(), reindex });
     let (stop, rx) = tokio::sync::watch::channel(false);
     let follow = tokio::spawn(Arc::clone(&similarity).follow(rx.clone(), Duration::from_millis(250)));
     let models = tokio::spawn(follow_models(st.pool.clone(), Arc::clone(&similarity), slot, manifest, rx));

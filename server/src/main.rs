@@ -99,11 +99,48 @@ enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+    /// Lab report PDFs: read one, or measure the parser on generated fixtures.
+    Labs {
+        #[command(subcommand)]
+        command: LabsCommand,
+    },
     /// Control the managed PostgreSQL cluster.
     Db {
         #[command(subcommand)]
         command: DbCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum LabsCommand {
+    /// Print the values read from a lab report PDF (last line: one JSON object with `--json`).
+    Parse {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Regenerate the fixture reports (every layout), parse them, report accuracy and speed.
+    Bench {
+        /// Reports per layout.
+        #[arg(long, default_value_t = 20)]
+        per_layout: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read values for stored reports that have none (uploaded before values were read, or
+    /// unreadable then); the index picks the new lab profiles up.
+    Backfill {
+        /// Also read again the PDFs that could not be read (e.g. after raising the time limit).
+        #[arg(long)]
+        reread: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Internal: read one PDF from stdin, answer on stdout (the server's isolated PDF reader).
+    #[command(hide = true)]
+    Worker,
 }
 
 #[derive(Subcommand)]
@@ -386,6 +423,72 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             }
             Ok(())
         }
+        Command::Labs { command: LabsCommand::Backfill { reread, json } } => {
+            let (st, managed) = open_state(&cfg).await?;
+            let out = precedent::labs::backfill(&st.pool, &st.blobs, &st.pdf, reread).await;
+            stop_managed(managed).await;
+            let r = out?;
+            println!(
+                "{} report(s) without values: {} now have values ({} values), {} read again, {} still without values",
+                r.reports, r.filled, r.values, r.reread, r.still_empty
+            );
+            if json {
+                println!("{}", serde_json::to_string(&r).map_err(other)?);
+            }
+            Ok(())
+        }
+        Command::Labs { command: LabsCommand::Worker } => {
+            precedent_labs::reader::serve_worker(std::io::stdin().lock(), std::io::stdout().lock())?;
+            Ok(())
+        }
+        Command::Labs { command: LabsCommand::Parse { file, json } } => {
+            let bytes = std::fs::read(&file)?;
+            let (values, collected) = precedent::labs::parse_pdf(&bytes, &cfg.pdf_reader()).map_err(other)?;
+            if let Some(d) = &collected {
+                println!("collected {d}");
+            }
+            println!("{:<28} {:>10} {:<14} {:<18} {:<13} {:<10}", "analyte", "value", "unit", "range", "flag", "LOINC");
+            for v in &values {
+                let value = v.text_value.clone().unwrap_or_else(|| {
+                    let q = match v.qualifier {
+                        Some(precedent_labs::Qualifier::Lt) => "<",
+                        Some(precedent_labs::Qualifier::Le) => "≤",
+                        Some(precedent_labs::Qualifier::Gt) => ">",
+                        Some(precedent_labs::Qualifier::Ge) => "≥",
+                        None => "",
+                    };
+                    format!("{q}{}", v.value.map(|x| x.to_string()).unwrap_or_default())
+                });
+                let range = v.range_text.clone().unwrap_or_default();
+                let flag = v.flag.map(|f| format!("{f:?}")).unwrap_or_default();
+                println!("{:<28} {:>10} {:<14} {:<18} {:<13} {:<10}", v.analyte, value, v.unit.clone().unwrap_or_default(), range, flag, v.loinc.clone().unwrap_or_default());
+            }
+            if json {
+                println!("{}", serde_json::to_string(&serde_json::json!({ "collected": collected, "values": values })).map_err(other)?);
+            }
+            Ok(())
+        }
+        Command::Labs { command: LabsCommand::Bench { per_layout, seed, json } } => {
+            let isolated = (cfg.pdf_isolation == precedent::config::PdfIsolation::Process).then(|| cfg.pdf_reader());
+            let r = tokio::task::spawn_blocking(move || precedent::labs::bench(seed, per_layout.max(1), isolated.as_ref())).await.map_err(other)?.map_err(other)?;
+            println!("lab parser on {} generated reports ({} values)", r.reports, r.values);
+            println!("{:<20} {:>7} {:>8} {:>9}", "layout", "values", "correct", "accuracy");
+            for l in &r.by_layout {
+                println!("{:<20} {:>7} {:>8} {:>8.1}%", l.layout, l.values, l.correct, 100.0 * l.correct as f64 / l.values.max(1) as f64);
+            }
+            println!("{:<20} {:>7} {:>8} {:>8.1}%", "all", r.values, r.correct, 100.0 * r.accuracy);
+            println!("parse time per report: p50 {:.1} ms, p95 {:.1} ms; two-page reports p50 {:.1} ms", r.p50_ms, r.p95_ms, r.p50_ms_two_page);
+            if let Some(ms) = r.p50_ms_two_page_isolated {
+                println!("two-page reports read as the server reads uploads (capped child process): p50 {ms:.1} ms");
+            }
+            for f in &r.failures {
+                println!("  wrong: {f}");
+            }
+            if json {
+                println!("{}", serde_json::to_string(&r).map_err(other)?);
+            }
+            Ok(())
+        }
         Command::Synth { out, cases, seed } => {
             let n = seed::export_synth(&out, cases, seed)?;
             println!("wrote {n} synthetic case(s) to {}", out.display());
@@ -413,24 +516,22 @@ async fn open_state(cfg: &Config) -> Result<(app::ssr::AppState, Option<pg::Mana
     let (url, managed) = precedent::resolve_database(cfg).await?;
     let (pool, _) = precedent::open_database(&url, 4).await?;
     let options = precedent::leptos_options(&cfg.site_root, cfg.addr);
-    Ok((precedent::state(pool, &cfg.data_dir, options, cfg.max_upload_mb)?, managed))
+    let mut st = precedent::state(pool, &cfg.data_dir, options, cfg.max_upload_mb)?;
+    configure(&mut st, cfg);
+    Ok((st, managed))
+}
+
+/// What the configuration sets beyond `precedent::state`'s defaults.
+fn configure(st: &mut app::ssr::AppState, cfg: &Config) {
+    st.limits.max_import_mb = cfg.max_import_mb;
+    st.pdf = cfg.pdf_reader();
 }
 
 async fn reindex_command(cfg: &Config, st: &app::ssr::AppState, text: Option<String>, image: Option<String>, json: bool) -> Result<(), ServerError> {
     // The models: those asked for, else the ones the index uses now, else the manifest's defaults.
-    let current = precedent::load_active_encoders(&st.pool, &cfg.models_manifest, cfg.encoder_threads.max(2)).await.map_err(other)?;
-    let enc = if text.is_some() || image.is_some() {
-        let (cur_text, cur_image) = current.model_ids();
-        let manifest = precedent_search::Manifest::load(&cfg.models_manifest).map_err(other)?;
-        let name_of = |id: &str| manifest.by_model_id(id).map(|e| e.name.clone());
-        let t = text.or_else(|| name_of(&cur_text));
-        let i = image.or_else(|| cur_image.as_deref().and_then(name_of));
-        let path = cfg.models_manifest.clone();
-        let threads = cfg.encoder_threads.max(2);
-        Arc::new(tokio::task::spawn_blocking(move || precedent_search::Encoders::load_models(&path, t.as_deref(), i.as_deref(), threads)).await.map_err(other)?.map_err(other)?)
-    } else {
-        current
-    };
+    let threads = cfg.encoder_threads.max(2);
+    let current = precedent::load_active_encoders(&st.pool, &cfg.models_manifest, threads).await.map_err(other)?;
+    let enc = precedent::reindex::encoders_for(&cfg.models_manifest, current, app::ssr::ModelChoice { text, image }, threads).await.map_err(other)?;
     let models = precedent::models_of(&enc);
     eprintln!("models: text {}, image {}", models.text, models.image.as_deref().unwrap_or("none"));
     // Vectors missing for these models (a new model, or cases the worker has not reached yet).
@@ -616,7 +717,8 @@ async fn serve(cfg: Config, demo: Option<usize>) -> Result<(), ServerError> {
     let (url, managed) = precedent::resolve_database(&cfg).await?;
     let (pool, sessions) = precedent::open_database(&url, cfg.db_max_connections).await?;
     let options = precedent::leptos_options(&cfg.site_root, cfg.addr);
-    let st = precedent::state(pool.clone(), &cfg.data_dir, options, cfg.max_upload_mb)?;
+    let mut st = precedent::state(pool.clone(), &cfg.data_dir, options, cfg.max_upload_mb)?;
+    configure(&mut st, &cfg);
     if let Some(n) = demo {
         if precedent_store::users::count(&pool).await? == 0 {
             let started = std::time::Instant::now();
@@ -624,6 +726,11 @@ async fn serve(cfg: Config, demo: Option<usize>) -> Result<(), ServerError> {
             tracing::info!(cases = added, secs = started.elapsed().as_secs_f64(), "demo seeded");
         }
         print_demo_accounts();
+    }
+    match precedent_store::imports::mark_interrupted(&pool).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(imports = n, "imports left running by a previous process marked interrupted"),
+        Err(e) => tracing::error!(error = %e, "could not mark interrupted imports"),
     }
     let deletion = {
         use tower_sessions::session_store::ExpiredDeletion;
@@ -633,7 +740,7 @@ async fn serve(cfg: Config, demo: Option<usize>) -> Result<(), ServerError> {
     let (worker, search) = match precedent::load_active_encoders(&pool, &cfg.models_manifest, cfg.encoder_threads).await {
         Ok(enc) => {
             let enc = Arc::new(precedent_search::EncoderSlot::new(enc));
-            let search = match precedent::start_search(&st, Arc::clone(&enc), cfg.index_dir.clone(), cfg.models_manifest.clone()).await {
+            let search = match precedent::start_search(&st, Arc::clone(&enc), cfg.index_dir.clone(), cfg.models_manifest.clone(), cfg.encoder_threads.max(1)).await {
                 Ok(h) => Some(h),
                 Err(e) => {
                     tracing::error!(error = %e, "similarity search unavailable");

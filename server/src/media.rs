@@ -110,3 +110,30 @@ pub async fn report(
     let safe: String = rep.filename.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
     Ok(file_response("application/pdf", bytes, Some(format!("inline; filename=\"{safe}\""))))
 }
+
+#[derive(serde::Deserialize)]
+pub struct SignedThumb {
+    exp: i64,
+    sig: String,
+}
+
+/// `GET /media/hits/{id}/thumb?exp=&sig=`: the thumbnail of a de-identified similar-case hit,
+/// for the one viewer whose hit list signed the link, until it expires. Nothing else of that
+/// case (its other images, the original scan, its text) becomes reachable.
+pub async fn hit_thumb(
+    State(st): State<AppState>,
+    session: Session,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<SignedThumb>,
+) -> Result<Response, ApiError> {
+    let actor = require_actor(&st, &session).await?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if !app::ssr::verify_thumb(&st.media_key, id, actor.id.0, q.exp, &q.sig, now) {
+        app::ssr::audit(&st.pool, Some(actor), "image.thumb.hit", Some(("image", id)), ip_of(addr), "denied").await?;
+        return Err(ApiError(AppError::NotFound));
+    }
+    let img = precedent_store::cases::get_image(&st.pool, ImageId(id)).await?.ok_or(ApiError(AppError::NotFound))?;
+    app::ssr::audit(&st.pool, Some(actor), "image.thumb.hit", Some(("image", id)), ip_of(addr), "ok").await?;
+    Ok(file_response("image/jpeg", read_blob(&st, img.thumb_sha256).await?, None))
+}

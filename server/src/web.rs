@@ -86,6 +86,7 @@ async fn same_origin(req: Request<Body>, next: Next) -> Response {
 pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) -> Router {
     let routes = generate_route_list(App);
     let upload_limit = (state.limits.max_file_mb as usize) * 1024 * 1024 * 4 + 1024 * 1024;
+    let import_limit = (state.limits.max_import_mb as usize) * 1024 * 1024 + 1024 * 1024;
     let session_layer = SessionManagerLayer::new(store)
         .with_name("precedent.sid")
         .with_secure(sessions.secure)
@@ -103,10 +104,16 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
         .route("/api/v1/cases/{id}", get(api::get_case))
         .route("/api/v1/cases/{id}/similar", get(api::similar))
         .route("/api/v1/search", axum::routing::post(api::search))
+        .route("/api/v1/search/images", post(api::upload_query_images).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/api/v1/search/images/{token}/thumb", get(api::query_image_thumb))
         .route("/api/v1/admin/index/progress", get(api::index_progress))
+        .route("/api/v1/admin/imports", post(api::start_import).layer(DefaultBodyLimit::max(import_limit)))
+        .route("/api/v1/admin/imports/{id}", get(api::get_import))
+        .route("/api/v1/admin/imports/{id}/progress", get(api::import_progress))
         .route("/media/images/{id}", get(media::image))
         .route("/media/images/{id}/thumb", get(media::thumb))
         .route("/media/reports/{id}", get(media::report))
+        .route("/media/hits/{id}/thumb", get(media::hit_thumb))
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024))

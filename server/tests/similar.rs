@@ -40,7 +40,7 @@ async fn planted_near_duplicates_come_first_in_every_modality() {
         let (orig, dup) = (ids[&key], ids[&format!("{key}-dup")]);
         for (tw, iw) in [(1.0, 1.0), (1.0, 0.0), (0.0, 1.0)] {
             let res = doctor
-                .get(app.url(&format!("/api/v1/cases/{orig}/similar?k=5&text_weight={tw}&image_weight={iw}")))
+                .get(app.url(&format!("/api/v1/cases/{orig}/similar?k=5&text_weight={tw}&image_weight={iw}&lab_weight=0")))
                 .send()
                 .await
                 .unwrap();
@@ -65,6 +65,34 @@ async fn planted_near_duplicates_come_first_in_every_modality() {
             }
         }
     }
+    // Labs alone: the duplicate carries the same report, so its lab profile is identical.
+    let (orig, dup) = (ids["synth-21-000000"], ids["synth-21-000000-dup"]);
+    let v: Value = doctor
+        .get(app.url(&format!("/api/v1/cases/{orig}/similar?k=5&text_weight=0&image_weight=0&lab_weight=1")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hit_ids(&v)[0], dup, "{v}");
+    assert_eq!(v["query_channels"], json!(["text", "image", "labs"]));
+    let top = &v["hits"][0];
+    assert_eq!(top["channels"][0]["channel"], "labs");
+    assert!(top["channels"][0]["pct"].as_f64().unwrap() > 99.0, "{top}");
+    // Pneumonia's raised inflammatory markers are named as shared abnormalities.
+    let shared: Vec<&str> = top["shared_abnormal"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+    assert!(!shared.is_empty(), "{top}");
+    // Typed lab values find cases with similar labs.
+    let typed: String = precedent_synth::generate_one(21, 0)
+        .lab_values
+        .iter()
+        .map(|l| format!("{} {} {} {} - {}\n", l.analyte, l.printed, l.unit, l.low, l.high))
+        .collect();
+    let v: Value = doctor.post(app.url("/api/v1/search")).json(&json!({ "labs": typed, "k": 3 })).send().await.unwrap().json().await.unwrap();
+    assert_eq!(v["query_channels"], json!(["labs"]), "{v}");
+    let hits = hit_ids(&v);
+    assert!(hits[..2].contains(&orig) && hits[..2].contains(&dup), "{v}");
     // Ad-hoc: the duplicate's own note as free text finds the pair; an uploaded scan too.
     let c = precedent_synth::generate_one(21, 7);
     let dup7 = ids["synth-21-000007-dup"];
@@ -92,7 +120,10 @@ async fn bad_queries_get_clear_errors() {
     let cases = [
         (json!({}), "Give a case"),
         (json!({ "text": "cough", "k": 0 }), "between 1 and 100"),
-        (json!({ "text": "cough", "text_weight": 0, "image_weight": 0 }), "weight"),
+        (json!({ "text": "cough", "text_weight": 0, "image_weight": 0, "lab_weight": 0 }), "weight"),
+        (json!({ "labs": "CRP 85 mg/L 0 - 5" }), "at least 2 lab values"),
+        (json!({ "labs": "Unobtainium 5 U/L 1 - 2\nCRP 85 mg/L 0 - 5" }), "not an analyte"),
+        (json!({ "labs": "CRP 85\nWBC 14" }), "reference range or a flag"),
         (json!({ "images_base64": ["!!!"] }), "base64"),
         (json!({ "images_base64": ["aGVsbG8gd29ybGQ="] }), "Image 1"),
         (json!({ "text": "x", "from": "yesterday" }), "date"),
@@ -144,13 +175,16 @@ async fn filters_are_never_violated() {
         ("modality=xray", Box::new(|id: i64| meta[&id].1.iter().any(|m| m == "xray"))),
         (&*format!("body_region={}", region.to_uppercase()), Box::new(|id: i64| meta[&id].0.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(&region)))),
         ("from=2000-01-01&to=2000-12-31", Box::new(|_| false)),
+        // The reviewed diagnosis counts ("Confirmed"), case-insensitively.
+        ("diagnosis=cONFIRMED", Box::new(|id: i64| validated.contains(&id))),
+        ("diagnosis=100%25", Box::new(|_| false)),
     ] {
         let v: Value = doctor.get(app.url(&format!("/api/v1/cases/{q}/similar?k=50&{query}"))).send().await.unwrap().json().await.unwrap();
         let hits = hit_ids(&v);
         for h in &hits {
             assert!(check(*h), "{query} let case {h} through");
         }
-        if query.starts_with("validated") {
+        if query.starts_with("validated") || query == "diagnosis=cONFIRMED" {
             assert_eq!(hits.len(), 3, "every validated case is found: {v}");
         }
         if query.starts_with("from") {
@@ -181,9 +215,21 @@ async fn patients_see_only_their_own_query_cases_and_de_identified_hits() {
     assert_eq!(hits.len(), 10, "{v}");
     for h in hits {
         assert_eq!(h["deidentified"], true);
-        assert!(h["title"].is_null() && h["thumbnail"].is_null(), "{h}");
+        assert!(h["title"].is_null() && h["thumbnail"].is_null() && h["matched_image"].is_null(), "{h}");
         assert!(h["diagnosis"].is_string());
     }
+    // Their thumbnails come by signed links that work for Alice only, and only as signed.
+    let link = hits[0]["thumb_url"].as_str().expect("a thumbnail link").to_string();
+    assert!(link.starts_with("/media/hits/"), "{link}");
+    let res = alice.get(app.url(&link)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert_eq!(bob.get(app.url(&link)).send().await.unwrap().status(), 404, "another viewer");
+    let tampered = link.replace("sig=", "sig=00");
+    assert_eq!(alice.get(app.url(&tampered)).send().await.unwrap().status(), 404);
+    let image_id: String = link.trim_start_matches("/media/hits/").split('/').next().unwrap().to_string();
+    assert_eq!(alice.get(app.url(&format!("/media/images/{image_id}/thumb"))).send().await.unwrap().status(), 404, "no way around the signature");
+    assert_eq!(alice.get(app.url(&link.replace("/thumb?", "/full?"))).send().await.unwrap().status(), 404);
     // A doctor sees titles.
     let doctor = app.staff("dr@example.org", Role::Doctor).await;
     let v: Value = doctor.get(app.url(&format!("/api/v1/cases/{alice_case}/similar?k=3"))).send().await.unwrap().json().await.unwrap();
@@ -379,4 +425,54 @@ async fn doctors_judge_hits_and_eval_judged_scores_the_live_ranking() {
     assert!((r["p_at_k"].as_f64().unwrap() - 0.4).abs() < 1e-9, "{stdout}");
     assert_eq!(r["judged_precision"].as_f64(), Some(1.0));
     assert!(stdout.contains("P@5"));
+}
+
+#[tokio::test]
+async fn images_uploaded_on_the_search_page_are_searched_by_token_and_stay_private() {
+    let app = spawn_app().await;
+    let ids = library(&app).await;
+    let doctor = app.staff("dr@example.org", Role::Doctor).await;
+    let c = precedent_synth::generate_one(21, 7);
+    let orig7 = ids["synth-21-000007"];
+    let form = reqwest::multipart::Form::new().part("image", common::file_part("scan.png", c.images[0].png.clone(), "image/png"));
+    let res = doctor.post(app.url("/api/v1/search/images")).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    let token = v["images"][0]["token"].as_str().unwrap().to_string();
+    assert_eq!(v["images"][0]["filename"], "scan.png");
+    // Its preview, for the uploader.
+    let thumb = v["images"][0]["thumb"].as_str().unwrap();
+    let res = doctor.get(app.url(thumb)).send().await.unwrap();
+    assert_eq!((res.status().as_u16(), res.headers()["content-type"].to_str().unwrap()), (200, "image/jpeg"));
+    // Searching by the token finds the scan's case first, through the API and the page URL.
+    let v: Value = doctor.post(app.url("/api/v1/search")).json(&json!({ "image_tokens": [token], "k": 3 })).send().await.unwrap().json().await.unwrap();
+    assert_eq!(hit_ids(&v)[0], orig7, "{v}");
+    assert_eq!(v["query_channels"], json!(["image"]));
+    let page = doctor.get(app.url(&format!("/search?img={token}&k=10"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("data-case=\"{orig7}\"")), "the bookmarked search renders its results on the server");
+    assert!(page.contains(&format!("value=\"{token}\"")), "the uploaded image stays in the form");
+    // Nobody else can use or see the upload.
+    let other = app.staff("dr2@example.org", Role::Doctor).await;
+    let res = other.post(app.url("/api/v1/search")).json(&json!({ "image_tokens": [token] })).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.json::<Value>().await.unwrap()["error"].as_str().unwrap().contains("no longer available"));
+    assert_eq!(other.get(app.url(thumb)).send().await.unwrap().status(), 404);
+    assert_eq!(common::client().get(app.url(thumb)).send().await.unwrap().status(), 401);
+    // Bad uploads get clear errors and store nothing.
+    let form = reqwest::multipart::Form::new().part("image", common::file_part("notes.png", b"MZ not an image".to_vec(), "image/png"));
+    let res = doctor.post(app.url("/api/v1/search/images")).multipart(form).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.json::<Value>().await.unwrap()["error"].as_str().unwrap().contains("notes.png"));
+    let res = doctor.post(app.url("/api/v1/search/images")).multipart(reqwest::multipart::Form::new().text("x", "y")).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM search_uploads").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(stored, 1);
+    // Expired uploads are refused and swept at the next upload.
+    sqlx::query("UPDATE search_uploads SET expires_at = now() - interval '1 second'").execute(&app.pool).await.unwrap();
+    let res = doctor.post(app.url("/api/v1/search")).json(&json!({ "image_tokens": [token] })).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    let form = reqwest::multipart::Form::new().part("image", common::file_part("scan.png", c.images[0].png.clone(), "image/png"));
+    assert_eq!(doctor.post(app.url("/api/v1/search/images")).multipart(form).send().await.unwrap().status(), 200);
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM search_uploads").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(stored, 1, "the expired upload was deleted");
 }

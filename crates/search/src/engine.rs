@@ -7,10 +7,11 @@
 //! (its cosines live on their own scale) and sums them with the user's weights, renormalised over
 //! the modalities present on both sides.
 use crate::index::{IndexError, IndexParams, IndexStats, Item, VectorIndex};
+use crate::labprofile::{self, LabProfile};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, RwLock};
 
 /// The modalities the engine fuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -18,6 +19,7 @@ use std::sync::RwLock;
 pub enum Channel {
     Text,
     Image,
+    Labs,
 }
 
 /// Imaging modalities present in a case, as bits (for filters).
@@ -50,11 +52,19 @@ pub struct Filter {
     pub body_region: Option<String>,
     pub from_day: Option<i32>,
     pub to_day: Option<i32>,
+    /// Only these cases (e.g. those whose diagnosis mentions a term, found in the database).
+    #[serde(skip)]
+    pub cases: Option<std::sync::Arc<std::collections::HashSet<i64>>>,
 }
 
 impl Filter {
     pub fn is_empty(&self) -> bool {
         *self == Filter::default()
+    }
+
+    /// Whether case `id` with metadata `m` may be returned.
+    pub fn admits(&self, id: i64, m: &CaseMeta) -> bool {
+        self.cases.as_ref().is_none_or(|c| c.contains(&id)) && self.allows(m)
     }
 
     pub fn allows(&self, m: &CaseMeta) -> bool {
@@ -84,6 +94,7 @@ pub enum Calibration {
 pub struct Query {
     pub text: Option<Vec<f32>>,
     pub images: Vec<(Option<i64>, Vec<f32>)>,
+    pub labs: Option<LabProfile>,
     /// Cases never returned (the query case itself).
     pub exclude: Vec<i64>,
 }
@@ -92,11 +103,13 @@ pub struct Query {
 pub struct Weights {
     pub text: f32,
     pub image: f32,
+    #[serde(default)]
+    pub labs: f32,
 }
 
 impl Default for Weights {
     fn default() -> Self {
-        Self { text: 0.5, image: 0.5 }
+        Self { text: 0.5, image: 0.5, labs: 0.5 }
     }
 }
 
@@ -105,6 +118,7 @@ impl Weights {
         let w = match c {
             Channel::Text => self.text,
             Channel::Image => self.image,
+            Channel::Labs => self.labs,
         };
         if w.is_finite() { w.max(0.0) } else { 0.0 }
     }
@@ -155,6 +169,8 @@ pub struct Hit {
     /// Weighted mean of the modalities' cosines (same weights), as shown to users.
     pub cosine: f32,
     pub channels: Vec<ChannelScore>,
+    /// Analytes abnormal in the same direction in the query and the hit (catalog indexes).
+    pub shared_abnormal: Vec<u16>,
 }
 
 /// Model versions and counts, persisted beside the index files.
@@ -170,6 +186,8 @@ pub struct Header {
     pub last_change: i64,
     pub text_vectors: usize,
     pub image_vectors: usize,
+    #[serde(default)]
+    pub lab_profiles: usize,
     pub cases: usize,
     /// Unix seconds.
     pub built_at: i64,
@@ -184,6 +202,7 @@ pub struct CaseVectors {
     pub text: Option<Vec<f32>>,
     /// (image id, vector)
     pub images: Vec<(i64, Vec<f32>)>,
+    pub labs: Option<LabProfile>,
 }
 
 pub struct Engine {
@@ -192,6 +211,10 @@ pub struct Engine {
     text: VectorIndex,
     image: VectorIndex,
     meta: RwLock<HashMap<i64, CaseMeta>>,
+    labs: RwLock<HashMap<i64, LabProfile>>,
+    /// The lab calibration sample, kept until the set of cases with labs changes (cleared, with
+    /// the labs lock held, by every change to that set).
+    lab_sample: Mutex<Option<Arc<Vec<i64>>>>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -199,6 +222,8 @@ pub struct EngineStats {
     pub cases: usize,
     pub text: IndexStats,
     pub image: IndexStats,
+    /// Cases with a lab profile.
+    pub labs: usize,
 }
 
 const CALIBRATION_SAMPLE: usize = 256;
@@ -212,6 +237,8 @@ impl Engine {
             text: VectorIndex::new(dims.0, capacity, params),
             image: VectorIndex::new(dims.1, capacity * 3, params),
             meta: RwLock::new(HashMap::with_capacity(capacity)),
+            labs: RwLock::new(HashMap::new()),
+            lab_sample: Mutex::new(None),
         }
     }
 
@@ -234,7 +261,11 @@ impl Engine {
         let mut texts = Vec::new();
         let mut images = Vec::new();
         let mut metas = Vec::with_capacity(cases.len());
+        let mut labs = Vec::new();
         for (id, c) in cases {
+            if let Some(l) = c.labs.filter(|l| !l.is_empty()) {
+                labs.push((id, l));
+            }
             if let Some(t) = c.text {
                 texts.push((Item { key: id, case: id }, t));
             }
@@ -246,18 +277,19 @@ impl Engine {
         self.text.insert_batch(texts)?;
         self.image.insert_batch(images)?;
         self.meta.write().unwrap_or_else(|e| e.into_inner()).extend(metas);
+        let mut held = self.labs.write().unwrap_or_else(|e| e.into_inner());
+        held.extend(labs);
+        self.forget_lab_sample();
         Ok(())
     }
 
-    fn index(&self, c: Channel) -> &VectorIndex {
-        match c {
-            Channel::Text => &self.text,
-            Channel::Image => &self.image,
-        }
-    }
-
     pub fn stats(&self) -> EngineStats {
-        EngineStats { cases: self.meta.read().unwrap_or_else(|e| e.into_inner()).len(), text: self.text.stats(), image: self.image.stats() }
+        EngineStats {
+            cases: self.meta.read().unwrap_or_else(|e| e.into_inner()).len(),
+            text: self.text.stats(),
+            image: self.image.stats(),
+            labs: self.labs.read().unwrap_or_else(|e| e.into_inner()).len(),
+        }
     }
 
     pub fn dims(&self) -> (usize, usize) {
@@ -282,6 +314,17 @@ impl Engine {
         for (id, v) in &c.images {
             self.image.upsert(Item { key: *id, case }, v)?;
         }
+        {
+            let mut labs = self.labs.write().unwrap_or_else(|e| e.into_inner());
+            // The sample holds ids: only a case gaining or losing its profile changes it.
+            let same_cases = match c.labs.filter(|l| !l.is_empty()) {
+                Some(l) => labs.insert(case, l).is_some(),
+                None => labs.remove(&case).is_none(),
+            };
+            if !same_cases {
+                self.forget_lab_sample();
+            }
+        }
         self.meta.write().unwrap_or_else(|e| e.into_inner()).insert(case, c.meta);
         Ok(())
     }
@@ -290,6 +333,12 @@ impl Engine {
     pub fn remove_case(&self, case: i64) {
         self.text.remove_case(case);
         self.image.remove_case(case);
+        {
+            let mut labs = self.labs.write().unwrap_or_else(|e| e.into_inner());
+            if labs.remove(&case).is_some() {
+                self.forget_lab_sample();
+            }
+        }
         self.meta.write().unwrap_or_else(|e| e.into_inner()).remove(&case);
     }
 
@@ -299,7 +348,8 @@ impl Engine {
         let text = self.text.live_items_of(case).into_iter().next().map(|(_, v)| v);
         let mut images: Vec<(i64, Vec<f32>)> = self.image.live_items_of(case).into_iter().map(|(i, v)| (i.key, v)).collect();
         images.sort_by_key(|(id, _)| *id);
-        Some(CaseVectors { meta, text, images })
+        let labs = self.labs.read().unwrap_or_else(|e| e.into_inner()).get(&case).cloned();
+        Some(CaseVectors { meta, text, images, labs })
     }
 
     /// Every case id the engine knows.
@@ -312,20 +362,20 @@ impl Engine {
     /// The stored vectors of a case, as a query (its text and images; the case excluded).
     pub fn query_for_case(&self, case: i64) -> Option<Query> {
         let c = self.case(case)?;
-        Some(Query { text: c.text, images: c.images.into_iter().map(|(id, v)| (Some(id), v)).collect(), exclude: vec![case] })
+        Some(Query { text: c.text, images: c.images.into_iter().map(|(id, v)| (Some(id), v)).collect(), labs: c.labs, exclude: vec![case] })
     }
 
     /// The `k` most similar cases to `q` that pass `filter`.
     pub fn search(&self, q: &Query, filter: &Filter, opt: &SearchOptions) -> Vec<Hit> {
         let meta = self.meta.read().unwrap_or_else(|e| e.into_inner());
         let exclude: HashSet<i64> = q.exclude.iter().copied().collect();
-        let allow = |case: i64| meta.get(&case).is_some_and(|m| filter.allows(m));
+        let allow = |case: i64| meta.get(&case).is_some_and(|m| filter.admits(case, m));
         // Restrictive filters: scan the allowed cases exactly (recall stays 1, and it is faster
         // than hnsw_rs's filtered walk); larger allowed sets are filtered inside the walk.
         let allowed_list: Option<Vec<i64>> = if filter.is_empty() {
             None
         } else {
-            let list: Vec<i64> = meta.iter().filter(|(id, m)| !exclude.contains(id) && filter.allows(m)).map(|(id, _)| *id).collect();
+            let list: Vec<i64> = meta.iter().filter(|(id, m)| !exclude.contains(id) && filter.admits(**id, m)).map(|(id, _)| *id).collect();
             let small = list.len() <= opt.exact_below || (list.len() as f32) <= opt.exact_fraction * meta.len() as f32;
             small.then_some(list)
         };
@@ -357,6 +407,28 @@ impl Engine {
             }
         }
         drop(gather);
+        // Labs: profiles are few and small, compared exactly.
+        let lab_map = self.labs.read().unwrap_or_else(|e| e.into_inner());
+        let query_labs = q.labs.as_ref().filter(|l| l.len() >= labprofile::MIN_SHARED);
+        let use_labs = opt.weights.of(Channel::Labs) > 0.0 && query_labs.is_some();
+        if let Some(ql) = query_labs.filter(|_| use_labs) {
+            let mut scored: Vec<(f32, i64)> = lab_map
+                .iter()
+                .filter(|(id, _)| !exclude.contains(id) && allow(**id))
+                .filter_map(|(id, p)| labprofile::similarity(ql, p).map(|(s, _)| (s, *id)))
+                .collect();
+            let n = n_cand.min(scored.len());
+            if n > 0 {
+                scored.select_nth_unstable_by(n - 1, |a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                scored.truncate(n);
+                scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            }
+            for (_, case) in scored {
+                if seen.insert(case) {
+                    candidates.push(case);
+                }
+            }
+        }
         if candidates.is_empty() {
             return Vec::new();
         }
@@ -376,12 +448,17 @@ impl Engine {
             }
             best
         };
+        let lab_score = |case: i64| -> Option<(f32, Vec<u16>)> { labprofile::similarity(query_labs?, lab_map.get(&case)?) };
+        let lab_scores: Vec<Option<(f32, Vec<u16>)>> = if use_labs { candidates.iter().map(|c| lab_score(*c)).collect() } else { Vec::new() };
         let mut channels: Vec<(Channel, Vec<Option<(f32, Option<i64>, Option<i64>)>>)> = Vec::new();
         if use_text {
             channels.push((Channel::Text, candidates.iter().map(|c| text_score(*c)).collect()));
         }
         if use_image {
             channels.push((Channel::Image, candidates.iter().map(|c| image_score(*c)).collect()));
+        }
+        if use_labs {
+            channels.push((Channel::Labs, lab_scores.iter().map(|s| s.as_ref().map(|(v, _)| (*v, None, None))).collect()));
         }
         // Calibration.
         let calibrated: Vec<Vec<Option<f32>>> = channels
@@ -392,15 +469,11 @@ impl Engine {
                     Calibration::Raw => raw,
                     Calibration::Rrf => rrf(&raw),
                     Calibration::ZScore => {
-                        let sample = self.index(*ch).sample_cases(CALIBRATION_SAMPLE);
-                        let dist: Vec<f32> = sample
-                            .iter()
-                            .filter_map(|c| match ch {
-                                Channel::Text => text_score(*c),
-                                Channel::Image => image_score(*c),
-                            })
-                            .map(|s| s.0)
-                            .collect();
+                        let dist: Vec<f32> = match ch {
+                            Channel::Text => self.text.sample_cases(CALIBRATION_SAMPLE).iter().filter_map(|c| text_score(*c)).map(|s| s.0).collect(),
+                            Channel::Image => self.image.sample_cases(CALIBRATION_SAMPLE).iter().filter_map(|c| image_score(*c)).map(|s| s.0).collect(),
+                            Channel::Labs => self.lab_sample(&lab_map).iter().filter_map(|c| lab_score(*c)).map(|s| s.0).collect(),
+                        };
                         zscore(&raw, &dist)
                     }
                 }
@@ -428,7 +501,8 @@ impl Engine {
                     cosine += w * cos;
                     parts.push(ChannelScore { channel: *ch, cosine: cos, calibrated: cal, weight: w, query_item: qi, hit_item: hi });
                 }
-                Some(Hit { case: *case, fused, cosine, channels: parts })
+                let shared_abnormal = lab_scores.get(i).and_then(|s| s.as_ref()).map(|s| s.1.clone()).unwrap_or_default();
+                Some(Hit { case: *case, fused, cosine, channels: parts, shared_abnormal })
             })
             .collect();
         hits.sort_by(|a, b| b.fused.total_cmp(&a.fused).then(a.case.cmp(&b.case)));
@@ -458,10 +532,18 @@ impl Engine {
             last_change,
             text_vectors: stats.text.live,
             image_vectors: stats.image.live,
+            lab_profiles: stats.labs,
             cases: stats.cases,
             built_at: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0),
         };
         std::fs::write(dir.join("cases.json"), to_json(&meta)?)?;
+        let labs: Vec<(i64, LabProfile)> = {
+            let m = self.labs.read().unwrap_or_else(|e| e.into_inner());
+            let mut v: Vec<(i64, LabProfile)> = m.iter().map(|(k, v)| (*k, v.clone())).collect();
+            v.sort_by_key(|(k, _)| *k);
+            v
+        };
+        std::fs::write(dir.join("labs.json"), to_json(&labs)?)?;
         // The header goes last: a directory with a header is complete.
         std::fs::write(dir.join("header.json"), to_json(&header)?)?;
         Ok(header)
@@ -487,9 +569,15 @@ impl Engine {
             text: VectorIndex::load(dir, "text")?,
             image: VectorIndex::load(dir, "image")?,
             meta: RwLock::new(meta.into_iter().collect()),
+            labs: RwLock::new(match std::fs::read(dir.join("labs.json")) {
+                Ok(bytes) => serde_json::from_slice::<Vec<(i64, LabProfile)>>(&bytes).map_err(|e| IndexError::Dump(format!("labs: {e}")))?.into_iter().collect(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashMap::new(),
+                Err(e) => return Err(e.into()),
+            }),
+            lab_sample: Mutex::new(None),
         };
         let s = engine.stats();
-        if s.text.live != header.text_vectors || s.image.live != header.image_vectors || s.cases != header.cases {
+        if s.text.live != header.text_vectors || s.image.live != header.image_vectors || s.cases != header.cases || s.labs != header.lab_profiles {
             return Err(IndexError::Dump("index files disagree with their header".into()));
         }
         Ok((engine, header))
@@ -498,6 +586,29 @@ impl Engine {
 
 fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>, IndexError> {
     serde_json::to_vec(v).map_err(|e| IndexError::Dump(e.to_string()))
+}
+
+impl Engine {
+    /// The lab calibration sample for `labs` (this engine's map, read-locked by the caller).
+    fn lab_sample(&self, labs: &HashMap<i64, LabProfile>) -> Arc<Vec<i64>> {
+        let mut cached = self.lab_sample.lock().unwrap_or_else(|e| e.into_inner());
+        cached.get_or_insert_with(|| Arc::new(lab_sample(labs, CALIBRATION_SAMPLE))).clone()
+    }
+
+    fn forget_lab_sample(&self) {
+        *self.lab_sample.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// A fixed sample of the cases with lab profiles (the smallest ids), for calibration.
+fn lab_sample(labs: &HashMap<i64, LabProfile>, n: usize) -> Vec<i64> {
+    let mut ids: Vec<i64> = labs.keys().copied().collect();
+    if ids.len() > n {
+        ids.select_nth_unstable(n - 1);
+        ids.truncate(n);
+    }
+    ids.sort_unstable();
+    ids
 }
 
 /// z-scores of `scores` against the distribution `dist` (`None` stays `None`).
@@ -539,22 +650,22 @@ mod tests {
     /// Three cases in 3-d text space and 2-d image space.
     fn engine() -> Engine {
         let cases = vec![
-            (1, CaseVectors { meta: meta(true, imaging::CT, "chest", 10), text: Some(unit(&[1.0, 0.0, 0.0])), images: vec![(11, unit(&[1.0, 0.0])), (12, unit(&[0.0, 1.0]))] }),
-            (2, CaseVectors { meta: meta(false, imaging::MR, "head", 20), text: Some(unit(&[0.9, 0.1, 0.0])), images: vec![] }),
-            (3, CaseVectors { meta: meta(true, imaging::XRAY, "chest", 30), text: None, images: vec![(31, unit(&[0.2, 1.0]))] }),
-            (4, CaseVectors { meta: meta(false, imaging::CT, "abdomen", 40), text: Some(unit(&[0.0, 0.0, 1.0])), images: vec![(41, unit(&[1.0, 0.1]))] }),
+            (1, CaseVectors { meta: meta(true, imaging::CT, "chest", 10), text: Some(unit(&[1.0, 0.0, 0.0])), images: vec![(11, unit(&[1.0, 0.0])), (12, unit(&[0.0, 1.0]))], labs: None }),
+            (2, CaseVectors { meta: meta(false, imaging::MR, "head", 20), text: Some(unit(&[0.9, 0.1, 0.0])), images: vec![], labs: None }),
+            (3, CaseVectors { meta: meta(true, imaging::XRAY, "chest", 30), text: None, images: vec![(31, unit(&[0.2, 1.0]))], labs: None }),
+            (4, CaseVectors { meta: meta(false, imaging::CT, "abdomen", 40), text: Some(unit(&[0.0, 0.0, 1.0])), images: vec![(41, unit(&[1.0, 0.1]))], labs: None }),
         ];
         Engine::build("t@1".into(), Some("i@1".into()), (3, 2), IndexParams::default(), cases).unwrap()
     }
 
     fn raw(k: usize, text: f32, image: f32) -> SearchOptions {
-        SearchOptions { k, weights: Weights { text, image }, calibration: Calibration::Raw, ..SearchOptions::default() }
+        SearchOptions { k, weights: Weights { text, image, labs: 0.0 }, calibration: Calibration::Raw, ..SearchOptions::default() }
     }
 
     #[test]
     fn missing_modalities_are_left_out_and_weights_renormalised() {
         let e = engine();
-        let q = Query { text: Some(unit(&[1.0, 0.0, 0.0])), images: vec![(None, unit(&[0.0, 1.0]))], exclude: vec![] };
+        let q = Query { text: Some(unit(&[1.0, 0.0, 0.0])), images: vec![(None, unit(&[0.0, 1.0]))], labs: None, exclude: vec![] };
         let hits = e.search(&q, &Filter::default(), &raw(10, 0.5, 0.5));
         let by: HashMap<i64, &Hit> = hits.iter().map(|h| (h.case, h)).collect();
         // Case 1: text 1.0 and its image 12 matches exactly: 1.0.
@@ -574,7 +685,7 @@ mod tests {
     #[test]
     fn weights_change_the_order() {
         let e = engine();
-        let q = Query { text: Some(unit(&[0.0, 0.0, 1.0])), images: vec![(Some(99), unit(&[0.0, 1.0]))], exclude: vec![] };
+        let q = Query { text: Some(unit(&[0.0, 0.0, 1.0])), images: vec![(Some(99), unit(&[0.0, 1.0]))], labs: None, exclude: vec![] };
         let text_only = e.search(&q, &Filter::default(), &raw(2, 1.0, 0.0));
         assert_eq!(text_only[0].case, 4);
         assert!(text_only.iter().all(|h| h.channels.iter().all(|c| c.channel == Channel::Text)));
@@ -587,12 +698,13 @@ mod tests {
     #[test]
     fn filters_are_never_violated() {
         let e = engine();
-        let q = Query { text: Some(unit(&[1.0, 1.0, 1.0])), images: vec![(None, unit(&[1.0, 1.0]))], exclude: vec![1] };
+        let q = Query { text: Some(unit(&[1.0, 1.0, 1.0])), images: vec![(None, unit(&[1.0, 1.0]))], labs: None, exclude: vec![1] };
         let cases = [
             Filter { validated_only: true, ..Filter::default() },
             Filter { imaging: imaging::CT, ..Filter::default() },
             Filter { body_region: Some("CHEST".into()), ..Filter::default() },
             Filter { from_day: Some(15), to_day: Some(35), ..Filter::default() },
+            Filter { cases: Some(std::sync::Arc::new([2i64, 3].into_iter().collect())), ..Filter::default() },
         ];
         let metas: HashMap<i64, CaseMeta> = e.meta.read().unwrap().clone();
         for f in &cases {
@@ -601,7 +713,7 @@ mod tests {
                 assert!(!hits.is_empty(), "{f:?}");
                 for h in &hits {
                     assert_ne!(h.case, 1);
-                    assert!(f.allows(&metas[&h.case]), "{f:?} let case {} through", h.case);
+                    assert!(f.admits(h.case, &metas[&h.case]), "{f:?} let case {} through", h.case);
                 }
             }
         }
@@ -610,11 +722,11 @@ mod tests {
     #[test]
     fn put_case_replaces_and_remove_forgets() {
         let e = engine();
-        e.put_case(4, CaseVectors { meta: meta(true, imaging::CT, "abdomen", 40), text: Some(unit(&[0.0, 1.0, 0.0])), images: vec![(42, unit(&[0.0, 1.0]))] }).unwrap();
+        e.put_case(4, CaseVectors { meta: meta(true, imaging::CT, "abdomen", 40), text: Some(unit(&[0.0, 1.0, 0.0])), images: vec![(42, unit(&[0.0, 1.0]))], labs: None }).unwrap();
         let c = e.case(4).unwrap();
         assert_eq!(c.images.iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![42]);
         assert!(c.meta.validated);
-        let q = Query { text: None, images: vec![(None, unit(&[1.0, 0.1]))], exclude: vec![] };
+        let q = Query { text: None, images: vec![(None, unit(&[1.0, 0.1]))], labs: None, exclude: vec![] };
         assert!(e.search(&q, &Filter::default(), &raw(10, 0.5, 0.5)).iter().all(|h| h.channels.iter().all(|c| c.hit_item != Some(41))));
         e.remove_case(4);
         assert!(e.case(4).is_none());
@@ -642,5 +754,67 @@ mod tests {
             assert_eq!((a.meta, a.text, a.images), (b.meta, b.text, b.images));
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn labs_are_a_third_modality_compared_on_shared_analytes() {
+        let e = engine();
+        let infection = LabProfile::new(vec![(1, 2.0), (2, 3.0), (3, 0.0)]);
+        let mut c2 = e.case(2).unwrap();
+        c2.labs = Some(LabProfile::new(vec![(1, 1.9), (2, 2.6), (3, 0.0)]));
+        e.put_case(2, c2).unwrap();
+        let mut c4 = e.case(4).unwrap();
+        c4.labs = Some(LabProfile::new(vec![(1, 0.0), (2, 0.0), (5, 4.0)]));
+        e.put_case(4, c4).unwrap();
+        // Labs only: the case with the same abnormalities first, the shared ones named; cases
+        // without labs are no lab candidates.
+        let q = Query { labs: Some(infection.clone()), ..Query::default() };
+        let opt = SearchOptions { k: 5, weights: Weights { text: 0.0, image: 0.0, labs: 1.0 }, calibration: Calibration::Raw, ..SearchOptions::default() };
+        let hits = e.search(&q, &Filter::default(), &opt);
+        assert_eq!(hits.iter().map(|h| h.case).collect::<Vec<_>>(), vec![2, 4]);
+        assert_eq!(hits[0].shared_abnormal, vec![1, 2]);
+        assert_eq!(hits[0].channels[0].channel, Channel::Labs);
+        assert!(hits[0].cosine > 0.9 && hits[1].cosine < 0.5);
+        // Fused with text: a hit without labs keeps its text score, the weight renormalised.
+        let q = Query { text: Some(unit(&[1.0, 0.0, 0.0])), labs: Some(infection), ..Query::default() };
+        let opt = SearchOptions { weights: Weights { text: 1.0, image: 0.0, labs: 1.0 }, ..opt };
+        let hits = e.search(&q, &Filter::default(), &opt);
+        let h1 = hits.iter().find(|h| h.case == 1).unwrap();
+        assert_eq!(h1.channels.len(), 1);
+        assert!((h1.channels[0].weight - 1.0).abs() < 1e-6);
+        let h2 = hits.iter().find(|h| h.case == 2).unwrap();
+        assert_eq!(h2.channels.len(), 2);
+        // Saved and loaded with the rest.
+        let dir = std::env::temp_dir().join(format!("precedent-labs-engine-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let header = e.save(&dir, 7).unwrap();
+        assert_eq!(header.lab_profiles, 2);
+        let (loaded, _) = Engine::load(&dir).unwrap();
+        assert_eq!(loaded.case(2).unwrap().labs, e.case(2).unwrap().labs);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_lab_calibration_sample_is_kept_until_cases_gain_or_lose_labs() {
+        let e = engine();
+        let sample = |e: &Engine| e.lab_sample(&e.labs.read().unwrap());
+        let mut c2 = e.case(2).unwrap();
+        c2.labs = Some(LabProfile::new(vec![(1, 1.0), (2, 2.0)]));
+        e.put_case(2, c2.clone()).unwrap();
+        let first = sample(&e);
+        assert_eq!(*first, vec![2]);
+        // A changed profile keeps the same sample (ids only); a new case with labs does not.
+        c2.labs = Some(LabProfile::new(vec![(1, 3.0), (2, 2.0)]));
+        e.put_case(2, c2).unwrap();
+        assert!(Arc::ptr_eq(&first, &sample(&e)));
+        let mut c4 = e.case(4).unwrap();
+        c4.labs = Some(LabProfile::new(vec![(1, 0.0), (5, 4.0)]));
+        e.put_case(4, c4.clone()).unwrap();
+        assert_eq!(*sample(&e), vec![2, 4]);
+        c4.labs = None;
+        e.put_case(4, c4).unwrap();
+        assert_eq!(*sample(&e), vec![2]);
+        e.remove_case(2);
+        assert!(sample(&e).is_empty());
     }
 }

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod eval;
 pub mod image;
 pub mod index;
+pub mod labprofile;
 pub mod manifest;
 pub mod runtime;
 pub mod synthetic;

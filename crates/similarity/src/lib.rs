@@ -68,7 +68,7 @@ pub struct CheckReport {
     pub missing: Vec<i64>,
     /// In the index, not in the database.
     pub extra: Vec<i64>,
-    /// In both, but with different vectors or filter fields.
+    /// In both, but with different vectors, lab profiles or filter fields.
     pub stale: Vec<i64>,
 }
 
@@ -119,7 +119,9 @@ pub fn case_vectors(row: IndexRow, models: &Models) -> CaseVectors {
             good
         })
         .collect();
+    let labs = lab_profile(&row.labs);
     CaseVectors {
+        labs,
         meta: CaseMeta {
             validated: row.validated,
             imaging: bits,
@@ -129,6 +131,44 @@ pub fn case_vectors(row: IndexRow, models: &Models) -> CaseVectors {
         text,
         images,
     }
+}
+
+/// Index of a catalog analyte in the lab profile (its position in the catalog).
+pub fn analyte_index(id: &str) -> Option<u16> {
+    precedent_labs::catalog::ANALYTES.iter().position(|a| a.id == id).map(|i| i as u16)
+}
+
+/// The catalog name of a profile's analyte index.
+pub fn analyte_name(index: u16) -> Option<&'static str> {
+    precedent_labs::catalog::ANALYTES.get(index as usize).map(|a| a.name)
+}
+
+/// Deviation of one stored value: from its reference range when it has one, else from the
+/// report's (or computed) flag; qualitative results are 0 (normal) or 1 (abnormal).
+pub fn lab_deviation(value: Option<f64>, low: Option<f64>, high: Option<f64>, flag: Option<&str>, text: Option<&str>) -> Option<f32> {
+    if let Some(v) = value {
+        if let Some(d) = precedent_search::labprofile::deviation(v, low, high) {
+            return Some(d);
+        }
+    }
+    match (flag, value, text) {
+        (Some("high"), ..) => Some(1.0),
+        (Some("low"), ..) => Some(-1.0),
+        (Some("critical_high"), ..) => Some(3.0),
+        (Some("critical_low"), ..) => Some(-3.0),
+        (Some("abnormal"), ..) => Some(1.0),
+        (None, _, Some(_)) => Some(0.0),
+        _ => None,
+    }
+}
+
+/// A case's lab profile from its latest values (`None` when it has none usable).
+pub fn lab_profile(rows: &[rows::LabRow]) -> Option<precedent_search::labprofile::LabProfile> {
+    let entries: Vec<(u16, f32)> = rows
+        .iter()
+        .filter_map(|r| Some((analyte_index(&r.analyte_id)?, lab_deviation(r.value, r.low, r.high, r.flag.as_deref(), r.text_value.as_deref())?)))
+        .collect();
+    (!entries.is_empty()).then(|| precedent_search::labprofile::LabProfile::new(entries))
 }
 
 /// The similarity service of one process.
@@ -259,6 +299,23 @@ impl Similarity {
         Ok(header)
     }
 
+    /// Publishes progress of work done outside the build itself (e.g. re-embedding every case
+    /// before a rebuild for a new model), so the admin page shows one continuous job.
+    pub fn report_progress(&self, p: Progress) {
+        *self.progress.lock().unwrap_or_else(|e| e.into_inner()) = p;
+    }
+
+    /// Whether a rebuild holds the build lock right now.
+    pub fn is_building(&self) -> bool {
+        self.building.try_lock().is_err()
+    }
+
+    /// When the live generation was built (unix seconds), if it has been saved.
+    pub fn built_at(&self) -> Option<i64> {
+        let name = self.generation.lock().unwrap_or_else(|e| e.into_inner()).clone()?;
+        Engine::read_header(&self.dir.join(name)).ok().map(|h| h.built_at)
+    }
+
     /// Builds fresh indexes from the database (optionally for other models, whose vectors must
     /// already be stored) while queries keep using the live ones, then swaps them in and makes
     /// them the current generation. `on_progress` sees every batch.
@@ -354,7 +411,7 @@ impl Similarity {
                 match engine.case(id) {
                     None => report.missing.push(id),
                     Some(have) => {
-                        if have.meta != want.meta || have.text != want.text || have.images != want.images {
+                        if have.meta != want.meta || have.text != want.text || have.images != want.images || have.labs != want.labs {
                             report.stale.push(id);
                         }
                     }

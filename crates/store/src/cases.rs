@@ -52,7 +52,7 @@ impl TextStatus {
             TextStatus::Failed => "failed",
         }
     }
-    fn parse(s: &str) -> Result<Self> {
+    pub(crate) fn parse(s: &str) -> Result<Self> {
         match s {
             "extracted" => Ok(TextStatus::Extracted),
             "no_text" => Ok(TextStatus::NoText),
@@ -70,6 +70,9 @@ pub struct NewReport {
     pub text_status: TextStatus,
     pub extracted_text: String,
     pub extract_error: Option<String>,
+    /// Values read from the text, and the collection date the report printed.
+    pub values: Vec<crate::labs::NewLabValue>,
+    pub collected_on: Option<time::Date>,
 }
 
 #[derive(Debug, Clone)]
@@ -201,9 +204,9 @@ pub async fn create(pool: &PgPool, new: &NewCase, ip: Option<String>, actor_role
         .await?;
     }
     for rep in &new.reports {
-        sqlx::query(
-            "INSERT INTO lab_reports (case_id, filename, sha256, byte_size, text_status, extracted_text, extract_error)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        let report: i64 = sqlx::query_scalar(
+            "INSERT INTO lab_reports (case_id, filename, sha256, byte_size, text_status, extracted_text, extract_error, collected_on)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(id)
         .bind(&rep.filename)
@@ -212,8 +215,10 @@ pub async fn create(pool: &PgPool, new: &NewCase, ip: Option<String>, actor_role
         .bind(rep.text_status.as_str())
         .bind(&rep.extracted_text)
         .bind(&rep.extract_error)
-        .execute(&mut *tx)
+        .bind(rep.collected_on)
+        .fetch_one(&mut *tx)
         .await?;
+        crate::labs::insert(&mut tx, id, report, &rep.values).await?;
     }
     // The vectors are computed later by the embedding worker; the request never waits for them.
     crate::embeddings::enqueue(&mut *tx, CaseId(id)).await?;

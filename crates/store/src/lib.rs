@@ -5,7 +5,10 @@ pub mod audit;
 pub mod blobs;
 pub mod cases;
 pub mod embeddings;
+pub mod imports;
+pub mod labs;
 pub mod search;
+pub mod uploads;
 pub mod users;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

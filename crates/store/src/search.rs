@@ -18,6 +18,40 @@ pub struct IndexRow {
     pub text: Option<Vec<f32>>,
     /// (image id, vector) for the image model, by image id.
     pub images: Vec<(i64, Vec<f32>)>,
+    /// The latest value of each catalog analyte across the case's reports (corrections applied).
+    pub labs: Vec<LabRow>,
+}
+
+/// One analyte's latest value, in canonical units.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LabRow {
+    pub case_id: i64,
+    pub analyte_id: String,
+    pub value: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub flag: Option<String>,
+    pub text_value: Option<String>,
+}
+
+/// Latest values per analyte of `ids`, ordered by case.
+pub async fn lab_rows(pool: &PgPool, ids: &[i64]) -> Result<Vec<LabRow>> {
+    Ok(sqlx::query_as(
+        "SELECT DISTINCT ON (v.case_id, v.analyte_id)
+                v.case_id, v.analyte_id,
+                CASE WHEN k.id IS NULL THEN v.canonical_value ELSE k.canonical_value END AS value,
+                v.canonical_low AS low, v.canonical_high AS high,
+                CASE WHEN k.id IS NULL THEN v.flag ELSE k.flag END AS flag,
+                CASE WHEN k.id IS NULL THEN v.text_value ELSE k.text_value END AS text_value
+         FROM lab_values v
+         JOIN lab_reports r ON r.id = v.report_id
+         LEFT JOIN LATERAL (SELECT * FROM lab_value_corrections c WHERE c.value_id = v.id ORDER BY c.created_at DESC, c.id DESC LIMIT 1) k ON TRUE
+         WHERE v.case_id = ANY($1) AND v.analyte_id IS NOT NULL
+         ORDER BY v.case_id, v.analyte_id, r.collected_on DESC NULLS LAST, r.id DESC",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await?)
 }
 
 /// Which cases to read.
@@ -68,6 +102,8 @@ pub async fn index_rows(pool: &PgPool, sel: Selection<'_>, text_model: &str, ima
         None => Vec::new(),
     };
     images.reverse();
+    let mut labs = lab_rows(pool, &ids).await?;
+    labs.reverse();
     let mut out = Vec::with_capacity(rows.len());
     for (case_id, validated, body_region, created_day, modalities, text) in rows {
         let mut imgs = Vec::new();
@@ -76,7 +112,13 @@ pub async fn index_rows(pool: &PgPool, sel: Selection<'_>, text_model: &str, ima
                 imgs.push((id, v));
             }
         }
-        out.push(IndexRow { case_id, validated, modalities, body_region, created_day, text, images: imgs });
+        let mut lab = Vec::new();
+        while labs.last().is_some_and(|l| l.case_id == case_id) {
+            if let Some(l) = labs.pop() {
+                lab.push(l);
+            }
+        }
+        out.push(IndexRow { case_id, validated, modalities, body_region, created_day, text, images: imgs, labs: lab });
     }
     Ok(out)
 }
@@ -216,6 +258,21 @@ pub async fn judged_pairs(pool: &PgPool) -> Result<Vec<(i64, i64, bool)>> {
         "SELECT query_case, hit_case, count(*) FILTER (WHERE relevant) > count(*) FILTER (WHERE NOT relevant)
          FROM relevance_judgements GROUP BY query_case, hit_case ORDER BY query_case, hit_case",
     )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Cases whose diagnosis — the latest review's, else the recorded one — contains `term`
+/// (case-insensitive; `%` and `_` are literal).
+pub async fn cases_with_diagnosis(pool: &PgPool, term: &str) -> Result<Vec<i64>> {
+    let pattern = format!("%{}%", term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    Ok(sqlx::query_scalar(
+        "SELECT c.id FROM cases c
+         LEFT JOIN LATERAL (SELECT v.diagnosis FROM validations v WHERE v.case_id = c.id
+                            ORDER BY v.created_at DESC, v.id DESC LIMIT 1) lv ON TRUE
+         WHERE COALESCE(lv.diagnosis, c.diagnosis) ILIKE $1",
+    )
+    .bind(pattern)
     .fetch_all(pool)
     .await?)
 }

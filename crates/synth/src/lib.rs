@@ -5,6 +5,7 @@
 //! its images are scan-like grey-scale pictures of the region with the condition's finding
 //! planted at a random place, its text is assembled from the condition's phrases, and its lab
 //! report is a real PDF whose values carry the condition's abnormalities.
+pub mod labfix;
 pub mod pdf;
 
 use image::{DynamicImage, GrayImage, ImageFormat, Luma};

@@ -134,7 +134,7 @@ pub async fn run(
         let t = Instant::now();
         let rss_before = super::ann::rss_mb();
         let slot = Arc::new(precedent_search::EncoderSlot::new(Arc::clone(&enc)));
-        let search = crate::start_search(&st, slot, scratch.join("index"), manifest.to_path_buf()).await?;
+        let search = crate::start_search(&st, slot, scratch.join("index"), manifest.to_path_buf(), 1).await?;
         let index_build_s = t.elapsed().as_secs_f64();
         let index_rss_mb = (super::ann::rss_mb() - rss_before).max(0.0);
         let router = crate::web::router(st.clone(), sessions, SessionSettings { secure: false, idle_minutes: 30 });

@@ -88,13 +88,15 @@ pub async fn spawn_app_without_worker() -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let options = precedent::leptos_options(&data_dir.join("site"), addr);
-    let state = precedent::state(pool.clone(), &data_dir, options, 2).expect("state");
+    let mut state = precedent::state(pool.clone(), &data_dir, options, 2).expect("state");
+    // Lab reports are read as the served binary reads them: by `precedent labs worker`.
+    state.pdf = precedent_labs::PdfReader::in_process(env!("CARGO_BIN_EXE_precedent"), 1024, std::time::Duration::from_secs(20));
     let router = precedent::web::router(state.clone(), sessions, SessionSettings { secure: false, idle_minutes: 30 });
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });
     let slot = std::sync::Arc::new(precedent_search::EncoderSlot::new(encoders().await));
-    let search = precedent::start_search(&state, slot, data_dir.join("index"), test_manifest(&data_dir)).await.expect("similarity index");
+    let search = precedent::start_search(&state, slot, data_dir.join("index"), test_manifest(&data_dir), 1).await.expect("similarity index");
     TestApp { worker: None, search: Some(search), base: format!("http://{addr}"), pool, state, db_url, data_dir }
 }
 
