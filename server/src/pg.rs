@@ -151,6 +151,10 @@ impl ManagedPg {
     /// Initialises the cluster if needed and starts it unless it already runs. Returns whether
     /// this call started it.
     pub fn start(&self) -> Result<bool, PgError> {
+        // A running cluster is left alone: a recursive chown would race its own file changes.
+        if self.pgdata.join("PG_VERSION").exists() && self.is_running() {
+            return Ok(false);
+        }
         for d in [&self.pgdata, &self.sockdir] {
             std::fs::create_dir_all(d).map_err(io(d))?;
         }
