@@ -15,14 +15,14 @@ pub async fn list_users() -> Result<Vec<AdminUserView>, AppError> {
 #[server(endpoint = "admin_create_user")]
 pub async fn create_user(email: String, display_name: String, role: String, password: String) -> Result<(), AppError> {
     let (st, actor, _) = crate::ssr::require_actor().await?;
-    service::create(&st, actor, &email, &display_name, &role, password, crate::ssr::client_ip().await).await
+    service::create(&st, actor, &email, &display_name, &role, password, crate::ssr::client_ip().await).await.inspect_err(crate::ssr::set_status)
 }
 
 /// Disables or re-enables an account (admins only; not one's own).
 #[server(endpoint = "admin_set_disabled")]
 pub async fn set_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> {
     let (st, actor, _) = crate::ssr::require_actor().await?;
-    service::set_disabled(&st, actor, user_id, disabled, crate::ssr::client_ip().await).await
+    service::set_disabled(&st, actor, user_id, disabled, crate::ssr::client_ip().await).await.inspect_err(crate::ssr::set_status)
 }
 
 /// The similarity index: counts, models, pending embedding work, rebuild progress (admins only).
@@ -40,7 +40,7 @@ pub async fn start_reindex(#[server(default)] text_model: String, #[server(defau
     let (st, actor, _) = crate::ssr::require_actor().await?;
     let pick = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let choice = crate::ssr::ModelChoice { text: pick(text_model), image: pick(image_model) };
-    service::start_reindex(&st, actor, choice, crate::ssr::client_ip().await).await
+    service::start_reindex(&st, actor, choice, crate::ssr::client_ip().await).await.inspect_err(crate::ssr::set_status)
 }
 
 /// The latest case-library imports (admins only).

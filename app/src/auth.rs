@@ -37,41 +37,46 @@ async fn start_session(session: &tower_sessions::Session, user: &precedent_store
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use crate::ssr::{audit, client_ip, session, state};
     use precedent_accounts::{password::dummy_hash, verify_password, Actor};
-    let st = state()?;
-    let session = session().await?;
-    let ip = client_ip().await;
-    let account_key = email.trim().to_lowercase();
-    let ip_key = ip.clone().unwrap_or_else(|| "unknown".into());
-    if let Err(wait) = st.account_limiter.check(&account_key).and_then(|_| st.ip_limiter.check(&ip_key)) {
-        audit(&st.pool, None, "auth.login", None, ip, "rate_limited").await?;
-        return Err(AppError::RateLimited(wait.as_secs().max(1)));
-    }
-    let creds = precedent_store::users::find_credentials(&st.pool, &account_key).await?;
-    let hash = creds.as_ref().map(|c| c.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_string());
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(|e| {
-        tracing::error!(error = %e, "password verification task failed");
-        AppError::Internal
-    })?;
-    let user = match (ok, creds) {
-        (true, Some(c)) => c.user,
-        (_, creds) => {
-            st.account_limiter.hit(&account_key);
-            st.ip_limiter.hit(&ip_key);
-            let actor = creds.map(|c| Actor { id: c.user.id, role: c.user.role });
-            audit(&st.pool, actor, "auth.login", None, ip, "wrong_password").await?;
-            return Err(AppError::Invalid("Wrong email or password.".into()));
+    let outcome: Result<(), AppError> = async {
+        let st = state()?;
+        let session = session().await?;
+        let ip = client_ip().await;
+        let account_key = email.trim().to_lowercase();
+        let ip_key = ip.clone().unwrap_or_else(|| "unknown".into());
+        if let Err(wait) = st.account_limiter.check(&account_key).and_then(|_| st.ip_limiter.check(&ip_key)) {
+            audit(&st.pool, None, "auth.login", None, ip, "rate_limited").await?;
+            return Err(AppError::RateLimited(wait.as_secs().max(1)));
         }
-    };
-    let actor = Actor { id: user.id, role: user.role };
-    if user.disabled {
-        audit(&st.pool, Some(actor), "auth.login", None, ip, "disabled").await?;
-        return Err(AppError::Forbidden);
+        let creds = precedent_store::users::find_credentials(&st.pool, &account_key).await?;
+        let hash = creds.as_ref().map(|c| c.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_string());
+        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.map_err(|e| {
+            tracing::error!(error = %e, "password verification task failed");
+            AppError::Internal
+        })?;
+        let user = match (ok, creds) {
+            (true, Some(c)) => c.user,
+            (_, creds) => {
+                st.account_limiter.hit(&account_key);
+                st.ip_limiter.hit(&ip_key);
+                let actor = creds.map(|c| Actor { id: c.user.id, role: c.user.role });
+                audit(&st.pool, actor, "auth.login", None, ip, "wrong_password").await?;
+                return Err(AppError::Invalid("Wrong email or password.".into()));
+            }
+        };
+        let actor = Actor { id: user.id, role: user.role };
+        if user.disabled {
+            audit(&st.pool, Some(actor), "auth.login", None, ip, "disabled").await?;
+            return Err(AppError::Forbidden);
+        }
+        start_session(&session, &user).await?;
+        st.account_limiter.clear(&account_key);
+        audit(&st.pool, Some(actor), "auth.login", None, ip, "ok").await?;
+        leptos_axum::redirect("/cases");
+        Ok(())
     }
-    start_session(&session, &user).await?;
-    st.account_limiter.clear(&account_key);
-    audit(&st.pool, Some(actor), "auth.login", None, ip, "ok").await?;
-    leptos_axum::redirect("/cases");
-    Ok(())
+    .await;
+    // Refusals carry their status (429 rate-limited, 403 disabled, 422 invalid).
+    outcome.inspect_err(crate::ssr::set_status)
 }
 
 /// Creates a patient account and signs it in.
@@ -79,27 +84,32 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 pub async fn signup(email: String, display_name: String, password: String, password_confirm: String) -> Result<(), AppError> {
     use crate::ssr::{audit, client_ip, session, state};
     use precedent_accounts::{validate_email, validate_password, Actor};
-    let st = state()?;
-    let session = session().await?;
-    let ip = client_ip().await;
-    let ip_key = ip.clone().unwrap_or_else(|| "unknown".into());
-    if let Err(wait) = st.ip_limiter.check(&ip_key) {
-        return Err(AppError::RateLimited(wait.as_secs().max(1)));
+    let outcome: Result<(), AppError> = async {
+        let st = state()?;
+        let session = session().await?;
+        let ip = client_ip().await;
+        let ip_key = ip.clone().unwrap_or_else(|| "unknown".into());
+        if let Err(wait) = st.ip_limiter.check(&ip_key) {
+            return Err(AppError::RateLimited(wait.as_secs().max(1)));
+        }
+        st.ip_limiter.hit(&ip_key);
+        let email = validate_email(&email).map_err(|e| AppError::Invalid(e.to_string()))?;
+        if password != password_confirm {
+            return Err(AppError::Invalid("The two passwords do not match.".into()));
+        }
+        validate_password(&password, &email).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let display_name = display_name.trim().chars().take(120).collect::<String>();
+        let hash = crate::ssr::hash_password(password).await?;
+        let user = precedent_store::users::create(&st.pool, &email, &display_name, &hash, precedent_types::Role::Patient).await?;
+        let actor = Actor { id: user.id, role: user.role };
+        audit(&st.pool, Some(actor), "auth.signup", Some(("user", user.id.0)), ip, "ok").await?;
+        start_session(&session, &user).await?;
+        leptos_axum::redirect("/cases");
+        Ok(())
     }
-    st.ip_limiter.hit(&ip_key);
-    let email = validate_email(&email).map_err(|e| AppError::Invalid(e.to_string()))?;
-    if password != password_confirm {
-        return Err(AppError::Invalid("The two passwords do not match.".into()));
-    }
-    validate_password(&password, &email).map_err(|e| AppError::Invalid(e.to_string()))?;
-    let display_name = display_name.trim().chars().take(120).collect::<String>();
-    let hash = crate::ssr::hash_password(password).await?;
-    let user = precedent_store::users::create(&st.pool, &email, &display_name, &hash, precedent_types::Role::Patient).await?;
-    let actor = Actor { id: user.id, role: user.role };
-    audit(&st.pool, Some(actor), "auth.signup", Some(("user", user.id.0)), ip, "ok").await?;
-    start_session(&session, &user).await?;
-    leptos_axum::redirect("/cases");
-    Ok(())
+    .await;
+    // Refusals carry their status (429 rate-limited, 403 disabled, 422 invalid).
+    outcome.inspect_err(crate::ssr::set_status)
 }
 
 /// Ends the session on the server (its row is deleted) and in the browser.

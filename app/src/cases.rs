@@ -128,7 +128,7 @@ pub mod service {
 #[server(endpoint = "cases")]
 pub async fn list_cases(page: u32) -> Result<CaseListView, AppError> {
     let (st, actor, _) = crate::ssr::require_actor().await.inspect_err(crate::ssr::set_status)?;
-    service::list(&st, actor, page, crate::ssr::client_ip().await).await
+    service::list(&st, actor, page, crate::ssr::client_ip().await).await.inspect_err(crate::ssr::set_status)
 }
 
 /// A case with its images, reports and review history, if the caller may read it.

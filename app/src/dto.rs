@@ -377,3 +377,30 @@ pub struct ImportView {
     pub started_at: String,
     pub finished_at: Option<String>,
 }
+
+/// One audit-log entry as the admin's audit page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub at: String,
+    /// The acting account's email; `None` for anonymous requests.
+    pub who: Option<String>,
+    pub role: Option<String>,
+    pub action: String,
+    /// `case 12`, `image 40`, …
+    pub object: Option<String>,
+    pub ip: Option<String>,
+    pub outcome: String,
+    /// The entry's details as compact JSON (empty when there are none).
+    pub detail: String,
+}
+
+/// A page of the audit log, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditPageView {
+    pub entries: Vec<AuditEntryView>,
+    /// Entries matching the filter, in all.
+    pub total: i64,
+    pub page: u32,
+    pub pages: u32,
+}

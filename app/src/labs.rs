@@ -9,7 +9,7 @@ use leptos::prelude::*;
 #[server(endpoint = "correct_lab_value")]
 pub async fn correct_lab_value(value_id: i64, value: String, #[server(default)] unit: String, #[server(default)] note: String) -> Result<(), AppError> {
     let (st, actor, _) = crate::ssr::require_actor().await?;
-    service::correct(&st, actor, value_id, &value, &unit, &note, crate::ssr::client_ip().await).await
+    service::correct(&st, actor, value_id, &value, &unit, &note, crate::ssr::client_ip().await).await.inspect_err(crate::ssr::set_status)
 }
 
 #[cfg(feature = "ssr")]

@@ -2,6 +2,7 @@
 //! Precedent's user interface: Leptos pages rendered on the server and hydrated in the browser,
 //! the server functions they call, and the types both sides share.
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod dto;
@@ -85,6 +86,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/index") view=admin::IndexPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/import") view=admin::ImportPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/audit") view=audit::AuditPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -105,7 +107,7 @@ fn Header() -> impl IntoView {
                                 <A href="/cases">"Cases"</A>
                                 <A href="/search">"Search"</A>
                                 {(u.role == precedent_types::Role::Doctor).then(|| view! { <A href="/review">"Review queue"</A> })}
-                                {(u.role == precedent_types::Role::Admin).then(|| view! { <A href="/admin/users">"Accounts"</A> <A href="/admin/index">"Index"</A> <A href="/admin/import">"Import"</A> })}
+                                {(u.role == precedent_types::Role::Admin).then(|| view! { <A href="/admin/users">"Accounts"</A> <A href="/admin/index">"Index"</A> <A href="/admin/import">"Import"</A> <A href="/admin/audit">"Audit"</A> })}
                                 <span class="who" id="whoami">{format!("{} ({})", u.email, u.role)}</span>
                                 <ActionForm action=auth.logout attr:class="inline">
                                     <button type="submit" class="link" id="logout">"Log out"</button>

@@ -22,7 +22,7 @@ pub async fn review_case(
 ) -> Result<(), AppError> {
     let (st, actor, _) = crate::ssr::require_actor().await?;
     let form = service::ReviewForm { action, diagnosis, certainty, notes, next_tests, specialist };
-    service::review(&st, actor, case_id, &form, crate::ssr::client_ip().await).await
+    service::review(&st, actor, case_id, &form, crate::ssr::client_ip().await).await.inspect_err(crate::ssr::set_status)
 }
 
 /// Cases without a review, oldest first (doctors only).
@@ -107,7 +107,7 @@ pub mod service {
         };
         let current = detail.validations.first().map(|v| v.diagnosis.clone()).or(detail.case.diagnosis.clone());
         let v = validate_form(form, current.as_deref())?;
-        precedent_store::cases::add_validation(&st.pool, CaseId(case_id), actor.id, actor.role, &v).await?;
+        precedent_store::cases::add_validation(&st.pool, CaseId(case_id), actor.id, actor.role, &v, ip).await?;
         tracing::info!(case = case_id, action = v.action, "case reviewed");
         Ok(())
     }

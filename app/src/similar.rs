@@ -10,21 +10,21 @@ use leptos_router::components::A;
 #[server(endpoint = "find_similar", input = Json)]
 pub async fn find_similar(case_id: i64, params: SimilarParams) -> Result<SimilarResults, AppError> {
     let (st, actor, _) = crate::ssr::require_actor().await?;
-    service::similar_to_case(&st, actor, case_id, &params, crate::ssr::client_ip().await).await
+    service::similar_to_case(&st, actor, case_id, &params, crate::ssr::client_ip().await).await.inspect_err(crate::ssr::set_status)
 }
 
 /// Similar cases to an ad-hoc query (a case, text and/or images).
 #[server(endpoint = "search_cases", input = Json)]
 pub async fn search_cases(req: SearchRequest) -> Result<SimilarResults, AppError> {
     let (st, actor, _) = crate::ssr::require_actor().await?;
-    service::search(&st, actor, req, crate::ssr::client_ip().await).await
+    service::search(&st, actor, req, crate::ssr::client_ip().await).await.inspect_err(crate::ssr::set_status)
 }
 
 /// Marks `hit_case` as a relevant (or not relevant) result for `query_case` (doctors only).
 #[server(endpoint = "judge_hit")]
 pub async fn judge_hit(query_case: i64, hit_case: i64, relevant: bool) -> Result<(), AppError> {
     let (st, actor, _) = crate::ssr::require_actor().await?;
-    service::judge(&st, actor, query_case, hit_case, relevant, crate::ssr::client_ip().await).await
+    service::judge(&st, actor, query_case, hit_case, relevant, crate::ssr::client_ip().await).await.inspect_err(crate::ssr::set_status)
 }
 
 #[cfg(feature = "ssr")]

@@ -143,7 +143,10 @@ pub async fn require_actor() -> Result<(AppState, Actor, users::User), AppError>
     let session = session().await?;
     match actor_from_session(&st.pool, &session).await? {
         Some((actor, user)) => Ok((st, actor, user)),
-        None => Err(AppError::Unauthenticated),
+        None => {
+            set_status(&AppError::Unauthenticated);
+            Err(AppError::Unauthenticated)
+        }
     }
 }
 

@@ -88,7 +88,7 @@ pub async fn seed_cases(st: &AppState, n: usize, seed: u64) -> Result<usize, Int
                         next_tests: String::new(),
                         specialist: String::new(),
                     };
-                    precedent_store::cases::add_validation(&st.pool, id, doctor.id, doctor.role, &review).await?;
+                    precedent_store::cases::add_validation(&st.pool, id, doctor.id, doctor.role, &review, None).await?;
                 }
             }
             Err(IntakeError::Store(StoreError::Conflict(_))) => {} // seeded before

@@ -157,7 +157,7 @@ async fn filters_are_never_violated() {
             next_tests: String::new(),
             specialist: String::new(),
         };
-        precedent_store::cases::add_validation(&app.pool, precedent_types::CaseId(*c), precedent_types::UserId(dr_id), Role::Doctor, &review).await.unwrap();
+        precedent_store::cases::add_validation(&app.pool, precedent_types::CaseId(*c), precedent_types::UserId(dr_id), Role::Doctor, &review, None).await.unwrap();
     }
     app.wait_for_search().await;
     let q = ids["synth-21-000000"];

@@ -522,7 +522,8 @@ pub struct NewValidation {
 }
 
 /// Appends a doctor's validation (or correction) to a case's history and marks it reviewed.
-pub async fn add_validation(pool: &PgPool, case: CaseId, author: UserId, author_role: Role, v: &NewValidation) -> Result<i64> {
+/// `ip`: where the request came from (audited).
+pub async fn add_validation(pool: &PgPool, case: CaseId, author: UserId, author_role: Role, v: &NewValidation, ip: Option<String>) -> Result<i64> {
     let mut tx = pool.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO validations (case_id, author_id, action, diagnosis, certainty, notes, next_tests, specialist)
@@ -546,6 +547,7 @@ pub async fn add_validation(pool: &PgPool, case: CaseId, author: UserId, author_
             action: if v.action == "correct" { "case.correct" } else { "case.validate" },
             object_kind: Some("case"),
             object_id: Some(case.0),
+            ip,
             outcome: "ok",
             ..Default::default()
         },
