@@ -79,40 +79,48 @@ pub struct Row {
     pub detail: serde_json::Value,
 }
 
+/// Appends `f`'s conditions (only those set) to a query over `audit_log a LEFT JOIN users u`.
+fn push_where<'a>(q: &mut sqlx::QueryBuilder<'a, sqlx::Postgres>, f: &'a Filter) {
+    q.push(" WHERE TRUE");
+    if let Some(action) = &f.action {
+        // A trailing dot names a family of actions (`case.`).
+        if action.ends_with('.') {
+            q.push(" AND starts_with(a.action, ").push_bind(action).push(")");
+        } else {
+            q.push(" AND a.action = ").push_bind(action);
+        }
+    }
+    if let Some(actor) = &f.actor {
+        q.push(" AND strpos(lower(u.email), lower(").push_bind(actor).push(")) > 0");
+    }
+    if let Some(kind) = &f.object_kind {
+        q.push(" AND a.object_kind = ").push_bind(kind);
+    }
+    if let Some(id) = f.object_id {
+        q.push(" AND a.object_id = ").push_bind(id);
+    }
+    if let Some(outcome) = &f.outcome {
+        q.push(" AND a.outcome = ").push_bind(outcome);
+    }
+    if let Some(from) = f.from {
+        q.push(" AND a.at >= ").push_bind(from).push("::DATE::TIMESTAMP AT TIME ZONE 'UTC'");
+    }
+    if let Some(to) = f.to {
+        q.push(" AND a.at < (").push_bind(to).push("::DATE + 1)::TIMESTAMP AT TIME ZONE 'UTC'");
+    }
+}
+
 /// Entries matching `f`, newest first, `limit` from `offset`, and how many match in all.
 pub async fn list(pool: &PgPool, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<Row>, i64)> {
-    const WHERE: &str = "WHERE ($1::TEXT IS NULL OR (CASE WHEN right($1, 1) = '.' THEN starts_with(a.action, $1) ELSE a.action = $1 END))
-           AND ($2::TEXT IS NULL OR strpos(lower(u.email), lower($2)) > 0)
-           AND ($3::TEXT IS NULL OR a.object_kind = $3)
-           AND ($4::BIGINT IS NULL OR a.object_id = $4)
-           AND ($5::TEXT IS NULL OR a.outcome = $5)
-           AND ($6::DATE IS NULL OR a.at >= $6::DATE::TIMESTAMP AT TIME ZONE 'UTC')
-           AND ($7::DATE IS NULL OR a.at < ($7::DATE + 1)::TIMESTAMP AT TIME ZONE 'UTC')";
-    let rows = sqlx::query_as::<_, Row>(&format!(
-        "SELECT a.id, a.at, u.email AS actor_email, a.actor_role, a.action, a.object_kind, a.object_id, a.ip, a.outcome, a.detail
-         FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id {WHERE}
-         ORDER BY a.at DESC, a.id DESC LIMIT $8 OFFSET $9"
-    ))
-    .bind(&f.action)
-    .bind(&f.actor)
-    .bind(&f.object_kind)
-    .bind(f.object_id)
-    .bind(&f.outcome)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await?;
-    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id {WHERE}"))
-        .bind(&f.action)
-        .bind(&f.actor)
-        .bind(&f.object_kind)
-        .bind(f.object_id)
-        .bind(&f.outcome)
-        .bind(f.from)
-        .bind(f.to)
-        .fetch_one(pool)
-        .await?;
+    const FROM: &str = " FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id";
+    let mut q = sqlx::QueryBuilder::new("SELECT a.id, a.at, u.email AS actor_email, a.actor_role, a.action, a.object_kind, a.object_id, a.ip, a.outcome, a.detail");
+    q.push(FROM);
+    push_where(&mut q, f);
+    q.push(" ORDER BY a.at DESC, a.id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+    let rows = q.build_query_as::<Row>().fetch_all(pool).await?;
+    let mut count = sqlx::QueryBuilder::new("SELECT count(*)");
+    count.push(FROM);
+    push_where(&mut count, f);
+    let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
     Ok((rows, total))
 }
