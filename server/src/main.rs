@@ -469,7 +469,9 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             Ok(())
         }
         Command::Labs { command: LabsCommand::Bench { per_layout, seed, json } } => {
-            let isolated = (cfg.pdf_isolation == precedent::config::PdfIsolation::Process).then(|| cfg.pdf_reader());
+            // The capped-process figure only when uploads really are read that way.
+            let reader = cfg.pdf_reader();
+            let isolated = matches!(reader.isolation, precedent_labs::Isolation::Process { .. }).then_some(reader);
             let r = tokio::task::spawn_blocking(move || precedent::labs::bench(seed, per_layout.max(1), isolated.as_ref())).await.map_err(other)?.map_err(other)?;
             println!("lab parser on {} generated reports ({} values)", r.reports, r.values);
             println!("{:<20} {:>7} {:>8} {:>9}", "layout", "values", "correct", "accuracy");

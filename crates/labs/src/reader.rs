@@ -147,17 +147,8 @@ fn read_in_child(exe: &std::path::Path, max_memory_mb: u64, limit: Duration, byt
             let _ = stdin.write_all(&data);
         })
     });
-    let drain = |pipe: Option<Box<dyn Read + Send>>| {
-        std::thread::spawn(move || {
-            let mut out = Vec::new();
-            if let Some(mut p) = pipe {
-                let _ = p.read_to_end(&mut out);
-            }
-            out
-        })
-    };
-    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
-    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -192,6 +183,17 @@ fn read_in_child(exe: &std::path::Path, max_memory_mb: u64, limit: Duration, byt
         TAG_UNREADABLE => Err(LabsError::Unreadable(payload.trim_start_matches("the PDF could not be read: ").to_string())),
         _ => Err(LabsError::Unreadable("the parser process gave no answer".into())),
     }
+}
+
+/// Reads a child's pipe to its end on a thread of its own.
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut out);
+        }
+        out
+    })
 }
 
 #[cfg(unix)]
