@@ -20,7 +20,7 @@ pub async fn audit_log(
     #[server(default)] to: String,
     #[server(default)] page: u32,
 ) -> Result<AuditPageView, AppError> {
-    let (st, who, _) = crate::ssr::require_actor().await.inspect_err(crate::ssr::set_status)?;
+    let (st, who, _) = crate::ssr::require_actor().await?;
     let form = service::AuditQuery { action, actor, object, outcome, from, to, page };
     service::page(&st, who, &form, crate::ssr::client_ip().await).await.inspect_err(crate::ssr::set_status)
 }

@@ -127,14 +127,14 @@ pub mod service {
 /// One page of cases, newest first: a patient's own, or all cases for staff.
 #[server(endpoint = "cases")]
 pub async fn list_cases(page: u32) -> Result<CaseListView, AppError> {
-    let (st, actor, _) = crate::ssr::require_actor().await.inspect_err(crate::ssr::set_status)?;
+    let (st, actor, _) = crate::ssr::require_actor().await?;
     service::list(&st, actor, page, crate::ssr::client_ip().await).await.inspect_err(crate::ssr::set_status)
 }
 
 /// A case with its images, reports and review history, if the caller may read it.
 #[server(endpoint = "case")]
 pub async fn get_case(id: i64) -> Result<CaseView, AppError> {
-    let (st, actor, _) = crate::ssr::require_actor().await.inspect_err(crate::ssr::set_status)?;
+    let (st, actor, _) = crate::ssr::require_actor().await?;
     service::get(&st, actor, id, crate::ssr::client_ip().await).await.inspect_err(crate::ssr::set_status)
 }
 

@@ -138,16 +138,18 @@ pub async fn client_ip() -> Option<String> {
 }
 
 /// State, session and the signed-in user, or [`AppError::Unauthenticated`].
+/// Every refusal or failure also sets the response's status (401 when nobody is signed in).
 pub async fn require_actor() -> Result<(AppState, Actor, users::User), AppError> {
-    let st = state()?;
-    let session = session().await?;
-    match actor_from_session(&st.pool, &session).await? {
-        Some((actor, user)) => Ok((st, actor, user)),
-        None => {
-            set_status(&AppError::Unauthenticated);
-            Err(AppError::Unauthenticated)
+    let outcome = async {
+        let st = state()?;
+        let session = session().await?;
+        match actor_from_session(&st.pool, &session).await? {
+            Some((actor, user)) => Ok((st, actor, user)),
+            None => Err(AppError::Unauthenticated),
         }
     }
+    .await;
+    outcome.inspect_err(set_status)
 }
 
 /// Records an audit entry; a failure to audit fails the request.
