@@ -82,46 +82,46 @@ pub mod service {
     }
 
     fn range_of(r: &LabValueRow) -> String {
-        match (r.low, r.high) {
+        match (r.read.low, r.read.high) {
             (Some(l), Some(h)) => format!("{} – {}", num(l), num(h)),
             (None, Some(h)) => format!("< {}", num(h)),
             (Some(l), None) => format!("> {}", num(l)),
-            (None, None) => r.range_text.clone().unwrap_or_default(),
+            (None, None) => r.read.range_text.clone().unwrap_or_default(),
         }
     }
 
     /// Table rows for one report (its values in `rows`).
     pub fn value_view(r: &LabValueRow) -> LabValueView {
-        let read = shown(r.value, r.qualifier.as_deref(), r.text_value.as_deref());
+        let read = shown(r.read.value, r.read.qualifier.as_deref(), r.read.text_value.as_deref());
         let corrected = r.corrected_at.is_some();
         let (value, unit, flag, canonical_value) = if corrected {
             (
                 shown(r.corrected_value, r.corrected_qualifier.as_deref(), r.corrected_text.as_deref()),
-                r.corrected_unit.clone().or(r.unit.clone()).unwrap_or_default(),
+                r.corrected_unit.clone().or(r.read.unit.clone()).unwrap_or_default(),
                 r.corrected_flag.clone(),
                 r.corrected_canonical,
             )
         } else {
-            (read.clone(), r.unit.clone().unwrap_or_default(), r.flag.clone(), r.canonical_value)
+            (read.clone(), r.read.unit.clone().unwrap_or_default(), r.read.flag.clone(), r.read.canonical_value)
         };
         LabValueView {
             id: r.id,
-            analyte: r.analyte.clone(),
-            printed_name: r.printed_name.clone(),
-            loinc: r.loinc.clone(),
+            analyte: r.read.analyte.clone(),
+            printed_name: r.read.printed_name.clone(),
+            loinc: r.read.loinc.clone(),
             value,
             unit,
             range: range_of(r),
             flag,
-            flag_printed: r.flag_printed && !corrected,
-            panel: r.panel.clone(),
-            raw: r.raw.clone(),
-            canonical: canonical_value.zip(r.canonical_unit.clone()).map(|(v, u)| format!("{} {u}", num(v)).trim().to_string()),
+            flag_printed: r.read.flag_printed && !corrected,
+            panel: r.read.panel.clone(),
+            raw: r.read.raw.clone(),
+            canonical: canonical_value.zip(r.read.canonical_unit.clone()).map(|(v, u)| format!("{} {u}", num(v)).trim().to_string()),
             correction: r.corrected_at.map(|at| LabCorrectionView {
                 by: r.corrected_by.clone().unwrap_or_default(),
                 at: display_time(at),
                 note: r.corrected_note.clone().unwrap_or_default(),
-                original: format!("{read} {}", r.unit.clone().unwrap_or_default()).trim().to_string(),
+                original: format!("{read} {}", r.read.unit.clone().unwrap_or_default()).trim().to_string(),
             }),
         }
     }
@@ -130,7 +130,7 @@ pub mod service {
     pub fn trends(rows: &[LabValueRow]) -> Vec<LabTrendView> {
         let mut by: BTreeMap<String, Vec<&LabValueRow>> = BTreeMap::new();
         for r in rows {
-            if let (Some(id), Some(_)) = (&r.analyte_id, r.corrected_canonical.or(r.canonical_value)) {
+            if let (Some(id), Some(_)) = (&r.read.analyte_id, r.corrected_canonical.or(r.read.canonical_value)) {
                 by.entry(id.clone()).or_default().push(r);
             }
         }
@@ -140,17 +140,17 @@ pub mod service {
                 rs.sort_by_key(|r| (r.collected_on, r.report_id));
                 let first = rs[0];
                 LabTrendView {
-                    analyte: first.analyte.clone(),
-                    unit: first.canonical_unit.clone().unwrap_or_default(),
+                    analyte: first.read.analyte.clone(),
+                    unit: first.read.canonical_unit.clone().unwrap_or_default(),
                     points: rs
                         .iter()
                         .filter_map(|r| {
                             let label = r.collected_on.map(|d| d.to_string()).unwrap_or_else(|| format!("report {}", r.report_id));
-                            Some((label, r.corrected_canonical.or(r.canonical_value)?))
+                            Some((label, r.corrected_canonical.or(r.read.canonical_value)?))
                         })
                         .collect(),
-                    low: first.canonical_low,
-                    high: first.canonical_high,
+                    low: first.read.canonical_low,
+                    high: first.read.canonical_high,
                 }
             })
             .collect()

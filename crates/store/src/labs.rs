@@ -5,7 +5,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 /// A value as read, to be stored with its report.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
 pub struct NewLabValue {
     pub analyte: String,
     pub analyte_id: Option<String>,
@@ -73,25 +73,9 @@ pub struct LabValueRow {
     pub id: i64,
     pub report_id: i64,
     pub position: i32,
-    pub analyte: String,
-    pub analyte_id: Option<String>,
-    pub printed_name: String,
-    pub loinc: Option<String>,
-    pub value: Option<f64>,
-    pub qualifier: Option<String>,
-    pub text_value: Option<String>,
-    pub unit: Option<String>,
-    pub low: Option<f64>,
-    pub high: Option<f64>,
-    pub range_text: Option<String>,
-    pub flag: Option<String>,
-    pub flag_printed: bool,
-    pub canonical_value: Option<f64>,
-    pub canonical_unit: Option<String>,
-    pub canonical_low: Option<f64>,
-    pub canonical_high: Option<f64>,
-    pub panel: Option<String>,
-    pub raw: String,
+    /// The value as read from the report.
+    #[sqlx(flatten)]
+    pub read: NewLabValue,
     pub collected_on: Option<time::Date>,
     pub corrected_value: Option<f64>,
     pub corrected_qualifier: Option<String>,
