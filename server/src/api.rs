@@ -119,12 +119,25 @@ pub async fn create_case(
         Ok::<CaseId, ApiError>(id)
     }
     .await;
+    form_answer(outcome, json, StatusCode::CREATED, |id| format!("/cases/{id}"), "/cases/new")
+}
+
+/// How a multipart form endpoint answers: a JSON client gets `status {"id": N}` or its error;
+/// a browser form is redirected to `done(id)`, back to `form` with the error, or to the login
+/// page when nobody is signed in.
+fn form_answer<T: serde::Serialize + std::fmt::Display>(
+    outcome: Result<T, ApiError>,
+    json: bool,
+    status: StatusCode,
+    done: impl FnOnce(&T) -> String,
+    form: &str,
+) -> Response {
     match (outcome, json) {
-        (Ok(id), true) => (StatusCode::CREATED, Json(serde_json::json!({ "id": id }))).into_response(),
-        (Ok(id), false) => Redirect::to(&format!("/cases/{id}")).into_response(),
+        (Ok(id), true) => (status, Json(serde_json::json!({ "id": id }))).into_response(),
+        (Ok(id), false) => Redirect::to(&done(&id)).into_response(),
         (Err(ApiError(AppError::Unauthenticated)), false) => Redirect::to("/login").into_response(),
         (Err(e), true) => e.into_response(),
-        (Err(e), false) => Redirect::to(&format!("/cases/new?error={}", encode_query(&e.0.to_string()))).into_response(),
+        (Err(e), false) => Redirect::to(&format!("{form}?error={}", encode_query(&e.0.to_string()))).into_response(),
     }
 }
 
@@ -342,13 +355,7 @@ pub async fn start_import(
         Ok::<i64, ApiError>(id)
     }
     .await;
-    match (outcome, json) {
-        (Ok(id), true) => (StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id }))).into_response(),
-        (Ok(id), false) => Redirect::to(&format!("/admin/import?job={id}")).into_response(),
-        (Err(ApiError(AppError::Unauthenticated)), false) => Redirect::to("/login").into_response(),
-        (Err(e), true) => e.into_response(),
-        (Err(e), false) => Redirect::to(&format!("/admin/import?error={}", encode_query(&e.0.to_string()))).into_response(),
-    }
+    form_answer(outcome, json, StatusCode::ACCEPTED, |id| format!("/admin/import?job={id}"), "/admin/import")
 }
 
 fn internal(what: &str, e: std::io::Error) -> ApiError {
