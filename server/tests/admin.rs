@@ -72,8 +72,8 @@ async fn bad_requests_are_refused_and_only_admins_manage_accounts() {
     assert_eq!(n, 3, "no account was created");
 }
 
-#[tokio::test]
-async fn admins_rebuild_the_index_and_follow_its_progress_as_a_stream() {
+/// A server with three indexed cases, its admin, and the index status the admin sees.
+async fn three_indexed_cases() -> (common::TestApp, reqwest::Client, Value) {
     let app = common::spawn_app().await;
     let patient = app.patient("pat@example.org").await;
     for i in 0..3 {
@@ -82,6 +82,12 @@ async fn admins_rebuild_the_index_and_follow_its_progress_as_a_stream() {
     app.wait_for_search().await;
     let admin = app.staff("admin@example.org", Role::Admin).await;
     let status: Value = app.server_fn(&admin, "admin_index", &[]).await.json().await.unwrap();
+    (app, admin, status)
+}
+
+#[tokio::test]
+async fn admins_rebuild_the_index_and_follow_its_progress_as_a_stream() {
+    let (app, admin, status) = three_indexed_cases().await;
     assert_eq!(status["cases"], 3);
     assert_eq!(status["channels"][0]["channel"], "text");
     assert_eq!(status["channels"][0]["vectors"], 3);
@@ -118,14 +124,7 @@ async fn admins_rebuild_the_index_and_follow_its_progress_as_a_stream() {
 
 #[tokio::test]
 async fn admins_rebuild_with_another_model_from_the_manifest() {
-    let app = common::spawn_app().await;
-    let patient = app.patient("pat@example.org").await;
-    for i in 0..3 {
-        common::case_id(app.create_case(&patient, common::case_form(&format!("Case {i}"))).await).await;
-    }
-    app.wait_for_search().await;
-    let admin = app.staff("admin@example.org", Role::Admin).await;
-    let status: Value = app.server_fn(&admin, "admin_index", &[]).await.json().await.unwrap();
+    let (app, admin, status) = three_indexed_cases().await;
     let models = status["models"].as_array().unwrap();
     assert!(models.iter().any(|m| m["name"] == "minilm-l6-v2" && m["in_use"] == true), "{status}");
     assert!(models.iter().any(|m| m["name"] == "minilm-l6-v2-copy" && m["in_use"] == false && m["channel"] == "text"));
