@@ -14,7 +14,7 @@ fn user_view(u: &precedent_store::users::User) -> UserView {
 pub async fn current_user() -> Result<Option<UserView>, AppError> {
     let st = crate::ssr::state()?;
     let session = crate::ssr::session().await?;
-    Ok(crate::ssr::actor_from_session(&st.pool, &session).await?.map(|(_, u)| user_view(&u)))
+    Ok(crate::ssr::actor_from_session(&st, &session).await?.map(|(_, u)| user_view(&u)))
 }
 
 #[cfg(feature = "ssr")]
@@ -118,7 +118,7 @@ pub async fn logout() -> Result<(), AppError> {
     use crate::ssr::{actor_from_session, audit, client_ip, session, state};
     let st = state()?;
     let session = session().await?;
-    let actor = actor_from_session(&st.pool, &session).await?.map(|(a, _)| a);
+    let actor = actor_from_session(&st, &session).await?.map(|(a, _)| a);
     session.flush().await.map_err(|e| {
         tracing::error!(error = %e, "session store failure");
         AppError::Internal

@@ -46,6 +46,10 @@ pub struct AppState {
     pub media_key: Arc<[u8; 32]>,
     /// Reads lab report PDFs (in a memory-capped child process when served).
     pub pdf: precedent_labs::PdfReader,
+    /// Absolute session lifetime: a session ends this many seconds after its login.
+    pub session_max_secs: i64,
+    /// A bearer token that may read `/metrics` besides admins (a secret; never logged).
+    pub metrics_token: Option<Arc<str>>,
 }
 
 /// What similar-case search needs.
@@ -96,13 +100,19 @@ pub struct SessionUser {
 pub const SESSION_KEY: &str = "user";
 
 /// The signed-in user behind `session`, if any (a disabled account counts as signed out).
-pub async fn actor_from_session(pool: &PgPool, session: &Session) -> Result<Option<(Actor, users::User)>, AppError> {
+/// A session older than the absolute lifetime counts as signed out, and is ended.
+pub async fn actor_from_session(st: &AppState, session: &Session) -> Result<Option<(Actor, users::User)>, AppError> {
     let su: Option<SessionUser> = session.get(SESSION_KEY).await.map_err(|e| {
         tracing::error!(error = %e, "session store failure");
         AppError::Internal
     })?;
     let Some(su) = su else { return Ok(None) };
-    let user = users::get(pool, precedent_types::UserId(su.id)).await?;
+    if session_expired(su.since, time::OffsetDateTime::now_utc().unix_timestamp(), st.session_max_secs) {
+        tracing::info!(user = su.id, "session reached its absolute lifetime");
+        let _ = session.flush().await;
+        return Ok(None);
+    }
+    let user = users::get(&st.pool, precedent_types::UserId(su.id)).await?;
     match user {
         Some(u) if !u.disabled => Ok(Some((Actor { id: u.id, role: u.role }, u))),
         _ => {
@@ -111,6 +121,39 @@ pub async fn actor_from_session(pool: &PgPool, session: &Session) -> Result<Opti
             Ok(None)
         }
     }
+}
+
+/// The Content-Security-Policy: scripts only from this origin, plus, on pages, the inline
+/// scripts Leptos writes for hydration and streamed resources, which carry the response's
+/// `nonce`; WebAssembly compilation for the hydrated bundle; no plugins, no framing, forms and
+/// requests to this origin only. Inline `style` attributes stay allowed (the score bars' widths).
+pub fn content_security_policy(nonce: Option<&str>) -> String {
+    let script = match nonce {
+        Some(n) => format!("script-src 'self' 'nonce-{n}' 'wasm-unsafe-eval'"),
+        None => "script-src 'self' 'wasm-unsafe-eval'".to_string(),
+    };
+    format!(
+        "default-src 'self'; {script}; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; \
+         font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// Sets the page's Content-Security-Policy with the nonce Leptos gave this response's inline
+/// scripts (called while the page shell renders).
+pub fn set_page_csp() {
+    use leptos::prelude::use_context;
+    let (Some(nonce), Some(res)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else {
+        return;
+    };
+    match axum::http::HeaderValue::from_str(&content_security_policy(Some(&nonce))) {
+        Ok(v) => res.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, v),
+        Err(e) => tracing::error!(error = %e, "content security policy header"),
+    }
+}
+
+/// True when a session that began at `since` (unix seconds) has outlived `max_secs` at `now`.
+pub fn session_expired(since: i64, now: i64, max_secs: i64) -> bool {
+    now.saturating_sub(since) >= max_secs
 }
 
 /// The application state inside a server function.
@@ -143,7 +186,7 @@ pub async fn require_actor() -> Result<(AppState, Actor, users::User), AppError>
     let outcome = async {
         let st = state()?;
         let session = session().await?;
-        match actor_from_session(&st.pool, &session).await? {
+        match actor_from_session(&st, &session).await? {
             Some((actor, user)) => Ok((st, actor, user)),
             None => Err(AppError::Unauthenticated),
         }

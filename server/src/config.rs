@@ -42,6 +42,15 @@ pub struct Config {
     pub pdf_timeout_secs: u64,
     /// `PRECEDENT_PDF_MAX_MEMORY_MB` (default 1024): the reader process's address-space cap.
     pub pdf_max_memory_mb: u64,
+    /// `PRECEDENT_SESSION_MAX_HOURS` (default 12): a session ends this long after its login,
+    /// however active it is.
+    pub session_max_hours: i64,
+    /// `PRECEDENT_JOB_LEASE_SECS` (default 300): how long a running embedding job is protected
+    /// before another worker (or this server after a crash) takes it over.
+    pub job_lease_secs: i64,
+    /// `PRECEDENT_METRICS_TOKEN`: a bearer token that may read `/metrics` (admins always may).
+    /// A secret: never logged.
+    pub metrics_token: Option<String>,
 }
 
 /// Where lab report PDFs are read.
@@ -79,6 +88,9 @@ impl std::fmt::Debug for Config {
             .field("pdf_isolation", &self.pdf_isolation)
             .field("pdf_timeout_secs", &self.pdf_timeout_secs)
             .field("pdf_max_memory_mb", &self.pdf_max_memory_mb)
+            .field("session_max_hours", &self.session_max_hours)
+            .field("job_lease_secs", &self.job_lease_secs)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<set>"))
             .finish()
     }
 }
@@ -134,6 +146,9 @@ impl Config {
             pdf_isolation: parsed("PRECEDENT_PDF_ISOLATION", PdfIsolation::Process)?,
             pdf_timeout_secs: parsed("PRECEDENT_PDF_TIMEOUT_SECS", 10)?,
             pdf_max_memory_mb: parsed("PRECEDENT_PDF_MAX_MEMORY_MB", 1024)?,
+            session_max_hours: parsed("PRECEDENT_SESSION_MAX_HOURS", 12)?,
+            job_lease_secs: parsed("PRECEDENT_JOB_LEASE_SECS", 300)?,
+            metrics_token: var("PRECEDENT_METRICS_TOKEN"),
         })
     }
 

@@ -49,7 +49,7 @@ impl IntoResponse for ApiError {
 
 /// The signed-in user, or 401.
 pub async fn require_actor(st: &AppState, session: &Session) -> Result<Actor, ApiError> {
-    match app::ssr::actor_from_session(&st.pool, session).await? {
+    match app::ssr::actor_from_session(st, session).await? {
         Some((actor, _)) => Ok(actor),
         None => Err(ApiError(AppError::Unauthenticated)),
     }

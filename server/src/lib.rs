@@ -11,6 +11,7 @@ pub mod import;
 pub mod intake;
 pub mod labs;
 pub mod media;
+pub mod metrics;
 pub mod pg;
 pub mod reindex;
 pub mod seed;
@@ -66,6 +67,8 @@ pub fn state(pool: PgPool, data_dir: &Path, options: LeptosOptions, max_upload_m
         data_dir: data_dir.to_path_buf(),
         media_key: Arc::new(random_key()),
         pdf: precedent_labs::PdfReader::in_thread(Duration::from_secs(10)),
+        session_max_secs: 12 * 3600,
+        metrics_token: None,
     })
 }
 
@@ -112,10 +115,11 @@ impl WorkerHandle {
     }
 }
 
-/// Starts the embedding worker over the job queue.
-pub fn start_worker(pool: PgPool, blobs: BlobStore, encoders: Arc<precedent_search::EncoderSlot>) -> WorkerHandle {
+/// Starts the embedding worker over the job queue; a running job whose worker died is taken
+/// over after `lease_secs`.
+pub fn start_worker(pool: PgPool, blobs: BlobStore, encoders: Arc<precedent_search::EncoderSlot>, lease_secs: i64) -> WorkerHandle {
     let (stop, rx) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(worker::run(pool, blobs, encoders, rx));
+    let task = tokio::spawn(worker::run(pool, blobs, encoders, lease_secs.max(1), rx));
     WorkerHandle { stop, task }
 }
 

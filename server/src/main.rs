@@ -203,6 +203,19 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Load test of a separate server process on loopback: C connections for S seconds on the
+    /// case page (with its similar panel) and on the search API; latency, errors, server RSS.
+    Load {
+        #[arg(long, default_value_t = 10_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 200)]
+        connections: usize,
+        /// Seconds per scenario (at most 600).
+        #[arg(long, default_value_t = 60.0)]
+        seconds: f64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// The synthetic vectors of a vector benchmark.
@@ -251,6 +264,7 @@ async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn,hnsw_rs=warn")))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     if let Err(e) = run(cli).await {
@@ -423,6 +437,23 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             }
             Ok(())
         }
+        Command::Bench { what: BenchCommand::Load { cases, connections, seconds, json } } => {
+            let enc = precedent::load_encoders(&cfg.models_manifest, 1).await.map_err(other)?;
+            let opts = precedent::bench::load::LoadOptions {
+                cases: cases.max(10),
+                connections: connections.clamp(1, 1000),
+                seconds: seconds.clamp(1.0, 600.0),
+                manifest: cfg.models_manifest.clone(),
+                site_root: cfg.site_root.clone(),
+                scratch: precedent::bench::load::scratch_dir(),
+            };
+            let r = precedent::bench::load::run(enc, opts, &|s| eprintln!("… {s}")).await?;
+            print!("{}", precedent::bench::load::table(&r));
+            if json {
+                println!("{}", serde_json::to_string(&r).map_err(other)?);
+            }
+            Ok(())
+        }
         Command::Labs { command: LabsCommand::Backfill { reread, json } } => {
             let (st, managed) = open_state(&cfg).await?;
             let out = precedent::labs::backfill(&st.pool, &st.blobs, &st.pdf, reread).await;
@@ -527,6 +558,8 @@ async fn open_state(cfg: &Config) -> Result<(app::ssr::AppState, Option<pg::Mana
 fn configure(st: &mut app::ssr::AppState, cfg: &Config) {
     st.limits.max_import_mb = cfg.max_import_mb;
     st.pdf = cfg.pdf_reader();
+    st.session_max_secs = cfg.session_max_hours.max(1) * 3600;
+    st.metrics_token = cfg.metrics_token.as_deref().map(Arc::from);
 }
 
 async fn reindex_command(cfg: &Config, st: &app::ssr::AppState, text: Option<String>, image: Option<String>, json: bool) -> Result<(), ServerError> {
@@ -749,7 +782,7 @@ async fn serve(cfg: Config, demo: Option<usize>) -> Result<(), ServerError> {
                     None
                 }
             };
-            (Some(precedent::start_worker(pool.clone(), st.blobs.clone(), enc)), search)
+            (Some(precedent::start_worker(pool.clone(), st.blobs.clone(), enc, cfg.job_lease_secs)), search)
         }
         Err(e) => {
             tracing::error!(error = %e, manifest = %cfg.models_manifest.display(), "encoders unavailable: cases are stored but not embedded or searchable until this is fixed");

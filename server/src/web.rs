@@ -1,11 +1,11 @@
 //! The router: pages (Leptos SSR + server functions), `/api/v1`, media, health, and the
 //! middleware around them (sessions, sign-in redirect, same-origin check, security headers,
-//! body limits, tracing).
+//! body limits, request ids, tracing, metrics).
 use crate::{api, media};
 use app::ssr::AppState;
 use app::{shell, App};
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,7 +13,8 @@ use axum::routing::{get, post};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
@@ -36,14 +37,24 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Ready when the database answers and the similarity indexes are loaded.
 async fn readyz(State(st): State<AppState>) -> Response {
-    match sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&st.pool).await {
-        Ok(_) => (StatusCode::OK, "ready").into_response(),
-        Err(e) => {
+    let probe = tokio::time::timeout(std::time::Duration::from_secs(2), sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&st.pool)).await;
+    match probe {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "database not reachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+            return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response();
+        }
+        Err(_) => {
+            tracing::warn!("database did not answer within 2 s");
+            return (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response();
         }
     }
+    if st.search.get().is_none() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "similarity indexes not loaded").into_response();
+    }
+    (StatusCode::OK, "ready").into_response()
 }
 
 /// Pages that need a signed-in user redirect anonymous visitors to the login page.
@@ -51,7 +62,7 @@ async fn require_login_for_pages(State(st): State<AppState>, session: Session, r
     let path = req.uri().path();
     let protected = req.method() == Method::GET && (path == "/cases" || path.starts_with("/cases/") || path == "/review" || path == "/compare" || path == "/search" || path.starts_with("/admin"));
     if protected {
-        match app::ssr::actor_from_session(&st.pool, &session).await {
+        match app::ssr::actor_from_session(&st, &session).await {
             Ok(Some(_)) => {}
             Ok(None) => return Redirect::to("/login").into_response(),
             Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -82,8 +93,38 @@ async fn same_origin(req: Request<Body>, next: Next) -> Response {
     next.run(req).await
 }
 
+/// The Content-Security-Policy of responses that are not pages (no inline script at all).
+fn fallback_csp() -> HeaderValue {
+    HeaderValue::from_str(&app::ssr::content_security_policy(None)).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"))
+}
+
+/// Gives every request a fresh id, sent back as `x-request-id` and carried by its log lines
+/// (an id sent by the client is replaced: log lines hold only what the server made).
+async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string()).ok();
+    if let Some(id) = &id {
+        req.headers_mut().insert(REQUEST_ID, id.clone());
+    }
+    let mut res = next.run(req).await;
+    if let Some(id) = id {
+        res.headers_mut().insert(REQUEST_ID, id);
+    }
+    res
+}
+
+const REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+
+/// The log span of a request: its id, method and route template — never the raw path or query
+/// string, which may hold what a user typed (a search for symptoms).
+fn request_span(req: &Request) -> tracing::Span {
+    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    let route = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("unmatched");
+    tracing::info_span!("request", id = %id, method = %req.method(), route = %route)
+}
+
 /// The whole application router.
 pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) -> Router {
+    crate::metrics::install();
     let routes = generate_route_list(App);
     let upload_limit = (state.limits.max_file_mb as usize) * 1024 * 1024 * 4 + 1024 * 1024;
     let import_limit = (state.limits.max_import_mb as usize) * 1024 * 1024 + 1024 * 1024;
@@ -96,6 +137,7 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::endpoint))
         .route("/readyz", get(readyz))
         .route(
             "/api/v1/cases",
@@ -123,10 +165,16 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'none'; object-src 'none'; base-uri 'self'; form-action 'self'"),
-        ))
-        .layer(TraceLayer::new_for_http())
+        // Pages set their own policy with a per-response nonce for Leptos's inline scripts
+        // (`app::ssr::content_security_policy`); everything else gets it without one.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, fallback_csp()))
+        .layer(middleware::from_fn(crate::metrics::track))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis)),
+        )
+        .layer(middleware::from_fn(request_id))
         .with_state(state)
 }

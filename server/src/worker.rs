@@ -22,19 +22,18 @@ pub enum WorkerError {
     Task(String),
 }
 
-/// How long a running job is protected before another worker may take it over.
-pub const LEASE_SECS: i64 = 300;
 /// Attempts before a job is given up (and left `failed` with its error).
 pub const MAX_ATTEMPTS: i32 = 5;
 
-/// Runs until `stop` is set.
-pub async fn run(pool: PgPool, blobs: BlobStore, encoders: Arc<EncoderSlot>, stop: tokio::sync::watch::Receiver<bool>) {
+/// Runs until `stop` is set. A running job is protected for `lease_secs` before another worker
+/// may take it over.
+pub async fn run(pool: PgPool, blobs: BlobStore, encoders: Arc<EncoderSlot>, lease_secs: i64, stop: tokio::sync::watch::Receiver<bool>) {
     tracing::info!("embedding worker started");
     loop {
         if *stop.borrow() {
             break;
         }
-        match embeddings::claim(&pool, LEASE_SECS).await {
+        match embeddings::claim(&pool, lease_secs).await {
             Ok(Some(job)) => {
                 let started = std::time::Instant::now();
                 match process(&pool, &blobs, &encoders.get(), &job).await {

@@ -83,6 +83,8 @@ fn rows() -> Vec<Row> {
         // Operations.
         row("GET /healthz", |_, _| get("/healthz".into()), [A; 5]),
         row("GET /readyz", |_, _| get("/readyz".into()), [A; 5]),
+        // Prometheus metrics: admins (or a scraper holding PRECEDENT_METRICS_TOKEN; see metrics tests).
+        row("GET /metrics", |_, _| get("/metrics".into()), admins),
         // Cases over the JSON API.
         row("POST /api/v1/cases", |_, _| ("/api/v1/cases".into(), Call::Multipart(|| case_form("Access"))), signed_in),
         row("GET /api/v1/cases", |_, _| get("/api/v1/cases".into()), signed_in),

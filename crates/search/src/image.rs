@@ -96,8 +96,16 @@ impl ImageEncoder {
         self.encode_grey(&grey)
     }
 
-    /// Embeds an already decoded grey image.
+    /// Embeds an already decoded grey image (its latency is recorded as
+    /// `precedent_encoder_seconds{modality="image"}`).
     pub fn encode_grey(&self, grey: &GrayImage) -> Result<Vec<f32>, SearchError> {
+        let started = std::time::Instant::now();
+        let v = self.encode_prepared(grey);
+        metrics::histogram!("precedent_encoder_seconds", "modality" => "image").record(started.elapsed().as_secs_f64());
+        v
+    }
+
+    fn encode_prepared(&self, grey: &GrayImage) -> Result<Vec<f32>, SearchError> {
         let prepared = prepare(grey, &self.image)?;
         let s = self.image.size as usize;
         let c = self.image.channels as usize;

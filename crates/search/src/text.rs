@@ -42,7 +42,15 @@ impl TextEncoder {
         if texts.iter().any(|t| t.trim().is_empty()) {
             return Err(SearchError::EmptyInput("blank text"));
         }
-        texts.iter().map(|t| self.encode_one(t)).collect()
+        texts
+            .iter()
+            .map(|t| {
+                let started = std::time::Instant::now();
+                let v = self.encode_one(t);
+                metrics::histogram!("precedent_encoder_seconds", "modality" => "text").record(started.elapsed().as_secs_f64());
+                v
+            })
+            .collect()
     }
 
     fn encode_one(&self, text: &str) -> Result<Vec<f32>, SearchError> {

@@ -1,7 +1,9 @@
 //! `precedent bench …`: numbers printed as tables and, with `--json`, one JSON line last.
-//! `encoders` (here): encode latency on one thread; `ann`, `pgvector`, `http`: the search engine.
+//! `encoders` (here): encode latency on one thread; `ann`, `pgvector`, `http`: the search engine;
+//! `load`: a separate server process under many concurrent connections.
 pub mod ann;
 pub mod http;
+pub mod load;
 pub mod pgvector;
 
 use precedent_search::Encoders;

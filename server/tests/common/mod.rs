@@ -78,19 +78,34 @@ pub async fn spawn_app() -> TestApp {
     app
 }
 
-/// Starts a server whose embedding jobs stay queued until [`TestApp::start_worker`].
-pub async fn spawn_app_without_worker() -> TestApp {
-    let admin = admin_url().await;
+/// A fresh, empty database on the test cluster (or on `admin`'s server when given): its URL and
+/// a scratch data directory named after it.
+pub async fn fresh_database(admin: Option<&str>) -> (String, PathBuf) {
+    let admin = match admin {
+        Some(a) => a.to_string(),
+        None => admin_url().await,
+    };
     let name = format!("t_{}", uuid::Uuid::new_v4().simple());
     let db_url = precedent_store::ensure_database(&admin, &name).await.expect("create test database");
+    (db_url, std::env::temp_dir().join(format!("precedent-test-{name}")))
+}
+
+/// Starts a server whose embedding jobs stay queued until [`TestApp::start_worker`].
+pub async fn spawn_app_without_worker() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server (no worker) whose state `configure` may change first (limits, lifetimes).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut app::ssr::AppState)) -> TestApp {
+    let (db_url, data_dir) = fresh_database(None).await;
     let (pool, sessions) = precedent::open_database(&db_url, 5).await.expect("open test database");
-    let data_dir = std::env::temp_dir().join(format!("precedent-test-{name}"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let options = precedent::leptos_options(&data_dir.join("site"), addr);
     let mut state = precedent::state(pool.clone(), &data_dir, options, 2).expect("state");
     // Lab reports are read as the served binary reads them: by `precedent labs worker`.
     state.pdf = precedent_labs::PdfReader::in_process(env!("CARGO_BIN_EXE_precedent"), 1024, std::time::Duration::from_secs(20));
+    configure(&mut state);
     let router = precedent::web::router(state.clone(), sessions, SessionSettings { secure: false, idle_minutes: 30 });
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
@@ -114,7 +129,7 @@ pub const PASSWORD: &str = "river-cobalt-lantern";
 impl TestApp {
     pub async fn start_worker(&mut self) {
         let slot = std::sync::Arc::clone(&self.state.search().expect("search started").encoders);
-        self.worker = Some(precedent::start_worker(self.pool.clone(), self.state.blobs.clone(), slot));
+        self.worker = Some(precedent::start_worker(self.pool.clone(), self.state.blobs.clone(), slot, 300));
     }
 
     /// Waits (up to 60 s) until no embedding job is queued or running.
@@ -221,4 +236,79 @@ pub async fn case_id(res: reqwest::Response) -> i64 {
     let body: serde_json::Value = res.json().await.expect("json body");
     assert_eq!(status, 201, "{body}");
     body["id"].as_i64().expect("id")
+}
+
+/// A `precedent serve` process (the real binary) over a given database and data directory, for
+/// tests that kill it. Its log goes to `<data dir>/server-<port>.log`.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+/// The environment every `precedent` process of a test gets.
+pub fn process_env(cmd: &mut std::process::Command, db_url: &str, data_dir: &std::path::Path) {
+    let models = manifest().parent().expect("models dir").canonicalize().expect("models dir");
+    cmd.env("DATABASE_URL", db_url)
+        .env("PRECEDENT_DATA_DIR", data_dir)
+        .env("PRECEDENT_MODELS_DIR", models)
+        .env("PRECEDENT_SITE_ROOT", data_dir.join("site"))
+        .env("PRECEDENT_JOB_LEASE_SECS", "2")
+        .env("RUST_LOG", "info,sqlx=warn,hnsw_rs=warn");
+}
+
+/// A `precedent` command with the test environment.
+pub fn precedent_cmd(db_url: &str, data_dir: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_precedent"));
+    process_env(&mut cmd, db_url, data_dir);
+    cmd
+}
+
+impl ServerProcess {
+    /// Starts the server and waits (up to 120 s) until `/readyz` answers 200.
+    pub async fn start(db_url: &str, data_dir: &std::path::Path) -> ServerProcess {
+        std::fs::create_dir_all(data_dir).expect("data dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let log = std::fs::File::create(data_dir.join(format!("server-{port}.log"))).expect("log file");
+        let child = precedent_cmd(db_url, data_dir)
+            .arg("serve")
+            .env("PRECEDENT_ADDR", format!("127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start precedent serve");
+        let mut server = ServerProcess { child, base: format!("http://127.0.0.1:{port}") };
+        server.wait_ready(std::time::Duration::from_secs(120)).await;
+        server
+    }
+
+    pub async fn wait_ready(&mut self, limit: std::time::Duration) {
+        let probe = reqwest::Client::new();
+        let until = std::time::Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the server process exited: {status}");
+            }
+            if matches!(probe.get(format!("{}/readyz", self.base)).send().await, Ok(r) if r.status().is_success()) {
+                return;
+            }
+            assert!(std::time::Instant::now() < until, "the server was not ready in {limit:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// `kill -9`: no shutdown code runs.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
 }
