@@ -261,12 +261,17 @@ enum DbCommand {
 
 #[tokio::main]
 async fn main() {
+    let cli = Cli::parse();
+    // A served request logs one line; benchmarks that serve in-process keep those lines quiet.
+    let default_filter = match cli.command {
+        Command::Bench { .. } => "info,tower_http=warn,sqlx=warn,hnsw_rs=warn",
+        _ => "info,tower_http=info,sqlx=warn,hnsw_rs=warn",
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn,hnsw_rs=warn")))
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
     if let Err(e) = run(cli).await {
         tracing::error!(error = %e, "precedent failed");
         eprintln!("error: {e}");

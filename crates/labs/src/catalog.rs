@@ -203,13 +203,24 @@ pub fn name_key(printed: &str) -> String {
     out
 }
 
+/// Every name and synonym's key, to the first analyte (in catalog order) that has it.
+static BY_KEY: std::sync::LazyLock<std::collections::HashMap<String, &'static Analyte>> = std::sync::LazyLock::new(|| {
+    let mut by_key = std::collections::HashMap::new();
+    for a in ANALYTES {
+        for name in std::iter::once(a.name).chain(a.synonyms.iter().copied()) {
+            by_key.entry(name_key(name)).or_insert(a);
+        }
+    }
+    by_key
+});
+
 /// The analyte whose name or synonym is exactly `printed` (punctuation-insensitive).
 pub fn lookup(printed: &str) -> Option<&'static Analyte> {
     let key = name_key(printed);
     if key.is_empty() {
         return None;
     }
-    ANALYTES.iter().find(|a| name_key(a.name) == key || a.synonyms.iter().any(|s| name_key(s) == key))
+    BY_KEY.get(&key).copied()
 }
 
 impl Analyte {
