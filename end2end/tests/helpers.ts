@@ -23,3 +23,26 @@ export async function logout(page: Page) {
   await page.locator('#logout').click();
   await expect(page).toHaveURL(/\/login$/);
 }
+
+/** The first case on the caller's list (through the JSON API, with the page's session). */
+export async function firstCaseId(page: Page): Promise<number> {
+  const res = await page.request.get('/api/v1/cases', { headers: { Accept: 'application/json' } });
+  expect(res.ok()).toBeTruthy();
+  const body = await res.json();
+  expect(body.items.length).toBeGreaterThan(0);
+  return body.items[body.items.length - 1].id;
+}
+
+/** Opens the case and reloads until its similar-cases panel has hits (the demo is embedded
+ *  by the background worker right after start-up). */
+export async function openWithHits(page: Page, id: number) {
+  await expect
+    .poll(
+      async () => {
+        await page.goto(`/cases/${id}`);
+        return page.locator('.similar-hit').count();
+      },
+      { timeout: 60_000, intervals: [500, 1000, 2000] },
+    )
+    .toBeGreaterThan(0);
+}

@@ -1,5 +1,5 @@
 import { test, expect, Page } from '@playwright/test';
-import { DEMO_PASSWORD, hydrated, login } from './helpers';
+import { DEMO_PASSWORD, firstCaseId, hydrated, login, openWithHits } from './helpers';
 
 /** Records Content-Security-Policy violations on every page the test opens. */
 async function watchCsp(page: Page) {
@@ -25,17 +25,7 @@ test('pages hydrate under the Content-Security-Policy and foreign inline scripts
   expect(await violations(page)).toEqual([]);
 
   // A case page with its similar-cases panel, the search page and its results.
-  const res = await page.request.get('/api/v1/cases', { headers: { Accept: 'application/json' } });
-  const id = (await res.json()).items[0].id;
-  await expect
-    .poll(
-      async () => {
-        await page.goto(`/cases/${id}`);
-        return page.locator('.similar-hit').count();
-      },
-      { timeout: 60_000, intervals: [500, 1000, 2000] },
-    )
-    .toBeGreaterThan(0);
+  await openWithHits(page, await firstCaseId(page));
   await hydrated(page);
   expect(await violations(page)).toEqual([]);
   await page.goto('/search?q=cough');

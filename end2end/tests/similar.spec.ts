@@ -1,28 +1,5 @@
-import { test, expect, Page } from '@playwright/test';
-import { DEMO_PASSWORD, hydrated, login } from './helpers';
-
-/** The first case on the caller's list (through the JSON API, with the page's session). */
-async function firstCaseId(page: Page): Promise<number> {
-  const res = await page.request.get('/api/v1/cases', { headers: { Accept: 'application/json' } });
-  expect(res.ok()).toBeTruthy();
-  const body = await res.json();
-  expect(body.items.length).toBeGreaterThan(0);
-  return body.items[body.items.length - 1].id;
-}
-
-/** Opens the case and reloads until its similar-cases panel has hits (the demo is embedded
- *  by the background worker right after start-up). */
-async function openWithHits(page: Page, id: number) {
-  await expect
-    .poll(
-      async () => {
-        await page.goto(`/cases/${id}`);
-        return page.locator('.similar-hit').count();
-      },
-      { timeout: 60_000, intervals: [500, 1000, 2000] },
-    )
-    .toBeGreaterThan(0);
-}
+import { test, expect } from '@playwright/test';
+import { DEMO_PASSWORD, firstCaseId, hydrated, login, openWithHits } from './helpers';
 
 test('a doctor sees similar cases with % match and per-modality bars, rendered on the server', async ({ page }) => {
   await login(page, 'doctor@demo.precedent', DEMO_PASSWORD);
