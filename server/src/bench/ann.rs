@@ -49,11 +49,7 @@ pub fn rss_mb() -> f64 {
     unsafe {
         libc::malloc_trim(0);
     }
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<f64>().ok()))
-        .map(|pages| pages * 4096.0 / 1e6)
-        .unwrap_or(0.0)
+    super::rss_mb_of("self")
 }
 
 /// The exact top-`k` of `q` among `data` (a full scan, keeping the best `k`).

@@ -188,7 +188,7 @@ pub async fn run(
         let requests = all.len();
         let mut sorted = all.clone();
         sorted.sort_by(|a, b| a.total_cmp(b));
-        let p99 = sorted.get(((sorted.len() as f64 - 1.0) * 0.99).round() as usize).copied().unwrap_or(0.0);
+        let p99 = super::percentile(&sorted, 0.99);
         Ok(HttpReport {
             cases,
             image_vectors,

@@ -62,15 +62,6 @@ enum Outcome {
     Other,
 }
 
-/// Resident memory of process `pid` in MB (Linux), 0 when unknown.
-pub fn rss_mb_of(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
-}
-
 /// A loopback port that was free a moment ago.
 fn free_port() -> std::io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
@@ -150,14 +141,14 @@ pub async fn run(enc: Arc<Encoders>, opts: LoadOptions, progress: &(dyn Fn(&str)
             return Err(other(&"the case page came without similar-case hits"));
         }
         let ids = Arc::new(ids);
-        let rss_before = rss_mb_of(pid);
+        let rss_before = super::rss_mb_of(&pid.to_string());
         let mut scenarios = Vec::new();
         let mut rss_after = Vec::new();
         for name in ["case page", "search api"] {
             progress(&format!("{name}: warming up (3 s), then {} connections for {} s", opts.connections, opts.seconds));
             let _ = drive(&client, &base, name, &ids, opts.connections, 3.0).await;
             scenarios.push(drive(&client, &base, name, &ids, opts.connections, opts.seconds).await);
-            rss_after.push(rss_mb_of(pid));
+            rss_after.push(super::rss_mb_of(&pid.to_string()));
         }
         Ok(LoadReport {
             cases: opts.cases,
@@ -231,7 +222,7 @@ async fn drive(client: &reqwest::Client, base: &str, name: &str, ids: &Arc<Vec<i
     }
     let elapsed = started.elapsed().as_secs_f64();
     lat.sort_by(|a, b| a.total_cmp(b));
-    let at = |q: f64| lat.get(((lat.len() as f64 - 1.0).max(0.0) * q).round() as usize).copied().unwrap_or(0.0);
+    let at = |q: f64| super::percentile(&lat, q);
     Scenario {
         name: name.to_string(),
         requests: lat.len(),

@@ -32,12 +32,26 @@ pub(crate) fn vector_text(v: &[f32], open: char, close: char) -> String {
     s
 }
 
+/// Resident memory in MB (10^6 bytes) of `/proc/<proc>` — `self` or a process id — 0 when unknown.
+pub fn rss_mb_of(proc: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{proc}/statm"))
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<f64>().ok()))
+        .map(|pages| pages * 4096.0 / 1e6)
+        .unwrap_or(0.0)
+}
+
+/// The `q` quantile (nearest rank) of ascending `sorted` samples; 0 when there are none.
+pub(crate) fn percentile(sorted: &[f64], q: f64) -> f64 {
+    sorted.get(((sorted.len() as f64 - 1.0).max(0.0) * q).round() as usize).copied().unwrap_or(0.0)
+}
+
 pub(crate) fn latency(mut samples: Vec<f64>) -> Latency {
     if samples.is_empty() {
         return Latency { n: 0, p50_ms: 0.0, p95_ms: 0.0, mean_ms: 0.0 };
     }
     samples.sort_by(|a, b| a.total_cmp(b));
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
+    let at = |q: f64| percentile(&samples, q);
     Latency { n: samples.len(), p50_ms: at(0.5), p95_ms: at(0.95), mean_ms: samples.iter().sum::<f64>() / samples.len() as f64 }
 }
 
