@@ -5,7 +5,7 @@ test('an admin sees the index per modality and rebuilds it with live progress', 
   await login(page, 'admin@demo.precedent', DEMO_PASSWORD);
   await page.getByRole('link', { name: 'Index', exact: true }).click();
   await expect(page).toHaveURL(/\/admin\/index$/);
-  await expect(page.locator('tr[data-channel="text"] td').nth(1)).toContainText('minilm-l6-v2@');
+  await expect(page.locator('tr[data-channel="text"] td').nth(1)).toContainText('minilm-l6-v2-region@');
   await expect(page.locator('tr[data-channel="image"] td').nth(1)).toContainText('medpix-cnn@');
   await expect
     .poll(async () => {
@@ -17,7 +17,7 @@ test('an admin sees the index per modality and rebuilds it with live progress', 
   await expect(page.locator('#index-cases')).toContainText(/built \d{4}-\d\d-\d\d \d\d:\d\d UTC/);
   await expect(page.locator('#index-cases')).toContainText(/server memory \d+ MB/);
   await expect(page.locator('tr[data-channel="text"] td').nth(5)).toContainText(/MB$/);
-  await expect(page.getByLabel('Text model').locator('option')).toContainText(['Keep the current one', /minilm-l6-v2@.* \(in use\)/]);
+  await expect(page.getByLabel('Text model').locator('option')).toContainText(['Keep the current one', /minilm-l6-v2-region@.* \(in use\)/]);
   await expect(page.getByLabel('Image model').locator('option', { hasText: '(in use)' })).toHaveCount(1);
   await hydrated(page);
   await page.getByLabel('Text model').selectOption({ label: (await page.getByLabel('Text model').locator('option', { hasText: '(in use)' }).textContent())! });

@@ -24,7 +24,7 @@ pub enum EvalError {
     Encode(#[from] SearchError),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
-    #[error("no query case (check --query-split)")]
+    #[error("no query case (check --query-split and --library-split)")]
     NoQueries,
 }
 
@@ -123,6 +123,7 @@ fn vectors(enc: &Encoders, cache: &VectorCache, c: &LibraryCase) -> Result<CaseV
 pub fn evaluate(
     library: &Path,
     query_split: Option<&str>,
+    library_split: Option<&str>,
     enc: &Encoders,
     cache: &VectorCache,
     mut progress: impl FnMut(usize, usize),
@@ -131,7 +132,9 @@ pub fn evaluate(
     for r in &lib.refused {
         tracing::warn!(line = r.line, key = ?r.key, reason = %r.reason, "library row refused");
     }
-    let cases = &lib.cases;
+    // A held-out check keeps only one split in the library (`--library-split`).
+    let cases: Vec<_> = lib.cases.into_iter().filter(|c| library_split.is_none_or(|s| c.split.as_deref() == Some(s))).collect();
+    let cases = &cases;
     let mut vecs = Vec::with_capacity(cases.len());
     for (i, c) in cases.iter().enumerate() {
         vecs.push(vectors(enc, cache, c)?);

@@ -71,6 +71,10 @@ enum Command {
         /// Only cases whose `split` is this value are queries (all cases stay in the library).
         #[arg(long)]
         query_split: Option<String>,
+        /// Keep only the cases whose `split` is this value in the library: a check held out on
+        /// both sides (e.g. `--query-split dev --library-split dev`).
+        #[arg(long)]
+        library_split: Option<String>,
         #[arg(long)]
         json: bool,
         /// Vector cache (default: <data dir>/eval-cache).
@@ -323,12 +327,12 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             stop_managed(managed).await;
             out
         }
-        Command::Eval { library, query_split, json, cache, .. } => {
+        Command::Eval { library, query_split, library_split, json, cache, .. } => {
             let library = library.ok_or_else(|| other("--library DIR or --judged"))?;
             let enc = precedent::load_encoders(&cfg.models_manifest, cfg.encoder_threads.max(2)).await.map_err(other)?;
             let cache = precedent::eval::VectorCache::new(cache.unwrap_or_else(|| cfg.data_dir.join("eval-cache")));
             let report = tokio::task::spawn_blocking(move || {
-                precedent::eval::evaluate(&library, query_split.as_deref(), &enc, &cache, |done, total| {
+                precedent::eval::evaluate(&library, query_split.as_deref(), library_split.as_deref(), &enc, &cache, |done, total| {
                     if done % 25 == 0 || done == total {
                         eprint!("\rencoding library: {done}/{total}");
                         if done == total {

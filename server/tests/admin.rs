@@ -126,7 +126,7 @@ async fn admins_rebuild_the_index_and_follow_its_progress_as_a_stream() {
 async fn admins_rebuild_with_another_model_from_the_manifest() {
     let (app, admin, status) = three_indexed_cases().await;
     let models = status["models"].as_array().unwrap();
-    assert!(models.iter().any(|m| m["name"] == "minilm-l6-v2" && m["in_use"] == true), "{status}");
+    assert!(models.iter().any(|m| m["name"] == "minilm-l6-v2-region" && m["in_use"] == true), "{status}");
     assert!(models.iter().any(|m| m["name"] == "minilm-l6-v2-copy" && m["in_use"] == false && m["channel"] == "text"));
     assert!(status["built_at"].is_string() && status["process_rss_mb"].as_f64().unwrap() > 0.0, "{status}");
     assert!(status["channels"][0]["memory_mb"].as_f64().unwrap() > 0.0);

@@ -18,7 +18,7 @@ async fn new_cases_are_embedded_in_the_background() {
     let model = enc.text.spec().model_id();
     let presenting = embeddings::text_vector(&app.pool, CaseId(id), "presenting", &model).await.unwrap().expect("presenting vector");
     let full = embeddings::text_vector(&app.pool, CaseId(id), "full", &model).await.unwrap().expect("full vector");
-    assert_eq!(presenting.len(), 384);
+    assert_eq!(presenting.len(), enc.text.spec().dim);
     // The stored vector is the encoder's vector for the case's presenting text.
     let expected = enc.text.encode(&["Cough and fever for three days."]).unwrap().remove(0);
     assert_eq!(presenting, expected);

@@ -7,16 +7,18 @@ fn eval_json_contract_on_a_synthetic_library() {
     let dir = std::env::temp_dir().join(format!("precedent-eval-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     precedent::seed::export_synth(&dir.join("lib"), 60, 11).unwrap();
-    let eval = || {
+    let eval_with = |extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_precedent"))
             .args(["eval", "--library"])
             .arg(dir.join("lib"))
             .args(["--query-split", "dev", "--json", "--cache"])
             .arg(dir.join("cache"))
+            .args(extra)
             .env("PRECEDENT_MODELS_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/../models"))
             .output()
             .expect("run precedent eval")
     };
+    let eval = || eval_with(&[]);
     let out = eval();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -40,5 +42,14 @@ fn eval_json_contract_on_a_synthetic_library() {
     // A second run reads the vector cache and gives the same numbers.
     let again = eval();
     assert_eq!(String::from_utf8_lossy(&again.stdout).lines().last().unwrap(), last);
+    // Held out on both sides: only the dev cases form the library.
+    let held = eval_with(&["--library-split", "dev"]);
+    assert!(held.status.success(), "{}", String::from_utf8_lossy(&held.stderr));
+    let v: serde_json::Value = serde_json::from_str(String::from_utf8_lossy(&held.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!((v["queries"].as_u64(), v["library"].as_u64()), (Some(6), Some(6)));
+    // A split nobody has leaves no query: a clear error, not empty numbers.
+    let none = eval_with(&["--library-split", "nope"]);
+    assert!(!none.status.success());
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no query case"), "{}", String::from_utf8_lossy(&none.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }

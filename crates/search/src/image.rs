@@ -16,6 +16,7 @@ pub struct ImageEncoder {
     spec: EncoderSpec,
     image: ImageSpec,
     session: Mutex<Session>,
+    head: Option<runtime::Head>,
 }
 
 /// Grey value of an RGB pixel with ITU-R 601-2 luma weights, rounded as Pillow does, so that the
@@ -83,7 +84,8 @@ impl ImageEncoder {
             return Err(SearchError::Manifest { path: manifest.dir.display().to_string(), reason: "channels must be 1 or 3".into() });
         }
         let session = runtime::session(&manifest.path_of(&spec.file), threads)?;
-        Ok(Self { spec, image, session: Mutex::new(session) })
+        let head = runtime::head_of(manifest, &spec)?;
+        Ok(Self { spec, image, session: Mutex::new(session), head })
     }
 
     pub fn spec(&self) -> &EncoderSpec {
@@ -120,14 +122,10 @@ impl ImageEncoder {
         let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
         let outputs = session.run(ort::inputs![self.image.input.as_str() => Tensor::from_array(input)?])?;
         let out = outputs[self.spec.output.as_str()].try_extract_array::<f32>()?;
-        let mut v: Vec<f32> = out.iter().copied().collect();
-        if v.len() != self.spec.dim {
-            return Err(SearchError::Dimension { expected: self.spec.dim, got: v.len() });
-        }
-        if !self.spec.normalized {
-            crate::normalise(&mut v);
-        }
-        Ok(v)
+        let v: Vec<f32> = out.iter().copied().collect();
+        drop(outputs);
+        drop(session);
+        runtime::finish(&self.spec, self.head.as_ref(), v)
     }
 }
 

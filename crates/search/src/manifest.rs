@@ -45,6 +45,17 @@ pub struct ImageSpec {
     pub input: String,
 }
 
+/// A small graph run on an encoder's output before the vector is stored (e.g. the text
+/// encoder's body-region head): one `[1, n]` float input, one `[1, dim]` float output.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadSpec {
+    /// The `.onnx` file, relative to the manifest.
+    pub file: String,
+    pub input: String,
+    pub output: String,
+}
+
 /// One encoder as the manifest describes it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct EncoderSpec {
@@ -61,6 +72,9 @@ pub struct EncoderSpec {
     pub text: Option<TextSpec>,
     #[serde(default)]
     pub image: Option<ImageSpec>,
+    /// Run on the model's output; `dim` and `normalized` then describe the head's output.
+    #[serde(default)]
+    pub head: Option<HeadSpec>,
     #[serde(default)]
     pub licence: String,
 }
@@ -95,8 +109,10 @@ impl Manifest {
                 (Modality::Text, Some(_), _) | (Modality::Image, _, Some(_)) => {}
                 _ => return Err(err(format!("encoder {} lacks its [encoder.{:?}] section", e.name, e.modality).to_lowercase())),
             }
-            if !m.dir.join(&e.file).exists() {
-                return Err(err(format!("encoder {}: file {} is missing", e.name, e.file)));
+            for file in std::iter::once(&e.file).chain(e.head.as_ref().map(|h| &h.file)) {
+                if !m.dir.join(file).exists() {
+                    return Err(err(format!("encoder {}: file {file} is missing", e.name)));
+                }
             }
         }
         if m.encoder(&m.default_text).is_none() {

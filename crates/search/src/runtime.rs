@@ -63,3 +63,47 @@ pub fn session(model: &std::path::Path, threads: usize) -> Result<ort::session::
         .with_intra_threads(threads.max(1))?
         .commit_from_file(model)?)
 }
+
+/// An encoder's head (`[encoder.head]` in the manifest), loaded once and run after the model.
+pub struct Head {
+    spec: crate::manifest::HeadSpec,
+    // `Session::run` needs `&mut`; the head is tiny, one caller at a time is enough.
+    session: std::sync::Mutex<ort::session::Session>,
+}
+
+impl Head {
+    pub fn load(manifest: &crate::Manifest, spec: &crate::manifest::HeadSpec) -> Result<Self, SearchError> {
+        Ok(Self { spec: spec.clone(), session: std::sync::Mutex::new(session(&manifest.path_of(&spec.file), 1)?) })
+    }
+
+    /// The head's output for one model output vector.
+    pub fn apply(&self, v: Vec<f32>) -> Result<Vec<f32>, SearchError> {
+        let n = v.len();
+        let input = ndarray::Array2::from_shape_vec((1, n), v).map_err(|e| SearchError::Ort(e.to_string()))?;
+        let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
+        let outputs = session.run(ort::inputs![self.spec.input.as_str() => ort::value::Tensor::from_array(input)?])?;
+        let out = outputs[self.spec.output.as_str()].try_extract_array::<f32>()?;
+        Ok(out.iter().copied().collect())
+    }
+}
+
+/// The head of `spec`, if the manifest gives it one.
+pub fn head_of(manifest: &crate::Manifest, spec: &crate::EncoderSpec) -> Result<Option<Head>, SearchError> {
+    spec.head.as_ref().map(|h| Head::load(manifest, h)).transpose()
+}
+
+/// Runs `head` (if any) on a model output, then checks the dimension and unit length the
+/// manifest promises.
+pub fn finish(spec: &crate::EncoderSpec, head: Option<&Head>, v: Vec<f32>) -> Result<Vec<f32>, SearchError> {
+    let mut v = match head {
+        Some(h) => h.apply(v)?,
+        None => v,
+    };
+    if v.len() != spec.dim {
+        return Err(SearchError::Dimension { expected: spec.dim, got: v.len() });
+    }
+    if !spec.normalized {
+        crate::normalise(&mut v);
+    }
+    Ok(v)
+}

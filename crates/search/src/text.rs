@@ -12,6 +12,7 @@ pub struct TextEncoder {
     tokenizer: Tokenizer,
     // `Session::run` needs `&mut`: one session, one caller at a time.
     session: Mutex<Session>,
+    head: Option<runtime::Head>,
 }
 
 impl TextEncoder {
@@ -26,7 +27,8 @@ impl TextEncoder {
         let pad = tokenizer.get_padding().cloned().unwrap_or_default();
         tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..pad }));
         let session = runtime::session(&manifest.path_of(&spec.file), threads)?;
-        Ok(Self { spec, tokenizer, session: Mutex::new(session) })
+        let head = runtime::head_of(manifest, &spec)?;
+        Ok(Self { spec, tokenizer, session: Mutex::new(session), head })
     }
 
     pub fn spec(&self) -> &EncoderSpec {
@@ -79,14 +81,9 @@ impl TextEncoder {
         let mut session = self.session.lock().unwrap_or_else(|p| p.into_inner());
         let outputs = session.run(inputs)?;
         let out = outputs[self.spec.output.as_str()].try_extract_array::<f32>()?;
-        let dim = out.shape().last().copied().unwrap_or(0);
-        if dim != self.spec.dim {
-            return Err(SearchError::Dimension { expected: self.spec.dim, got: dim });
-        }
-        let mut vector = out.rows().into_iter().next().map(|r| r.to_vec()).ok_or(SearchError::EmptyInput("model output"))?;
-        if !self.spec.normalized {
-            crate::normalise(&mut vector);
-        }
-        Ok(vector)
+        let vector = out.rows().into_iter().next().map(|r| r.to_vec()).ok_or(SearchError::EmptyInput("model output"))?;
+        drop(outputs);
+        drop(session);
+        runtime::finish(&self.spec, self.head.as_ref(), vector)
     }
 }

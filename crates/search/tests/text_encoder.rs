@@ -7,9 +7,18 @@ fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models")
 }
 
-fn encoder() -> TextEncoder {
+fn load(name: &str) -> TextEncoder {
     let manifest = Manifest::load(&models_dir().join("models.toml")).expect("manifest");
-    TextEncoder::load(&manifest, &manifest.default_text, 1).expect("text encoder (is ONNX Runtime installed? run scripts/setup.sh)")
+    TextEncoder::load(&manifest, name, 1).expect("text encoder (is ONNX Runtime installed? run scripts/setup.sh)")
+}
+
+/// MiniLM alone.
+fn encoder() -> TextEncoder {
+    load("minilm-l6-v2")
+}
+
+fn floats(v: &serde_json::Value) -> Vec<Vec<f32>> {
+    v.as_array().unwrap().iter().map(|v| v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()).collect()
 }
 
 #[test]
@@ -17,12 +26,7 @@ fn matches_sentence_transformers_reference() {
     let reference: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(models_dir().join("text/minilm-reference.json")).unwrap()).unwrap();
     let sentences: Vec<&str> = reference["sentences"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
-    let expected: Vec<Vec<f32>> = reference["vectors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect())
-        .collect();
+    let expected = floats(&reference["vectors"]);
     let enc = encoder();
     let batch = enc.encode(&sentences).unwrap();
     for (i, (got, want)) in batch.iter().zip(&expected).enumerate() {
@@ -55,4 +59,40 @@ fn blank_and_huge_inputs() {
     let huge = "chest pain ".repeat(1_000_000);
     let v = enc.encode(&[huge.as_str()]).unwrap();
     assert_eq!(v[0].len(), 384);
+}
+
+/// The default text encoder: MiniLM followed by the body-region head, against the vectors
+/// `models/text/train_region_head.py` computed with ONNX Runtime in Python.
+#[test]
+fn region_head_matches_its_reference_and_keeps_minilm() {
+    let manifest = Manifest::load(&models_dir().join("models.toml")).expect("manifest");
+    assert_eq!(manifest.default_text, "minilm-l6-v2-region");
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(models_dir().join("text/region-head-reference.json")).unwrap()).unwrap();
+    let sentences: Vec<&str> = reference["sentences"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    let expected = floats(&reference["vectors"]);
+    let (headed, plain) = (load("minilm-l6-v2-region"), encoder());
+    for (i, want) in expected.iter().enumerate() {
+        let got = &headed.encode(&[sentences[i]]).unwrap()[0];
+        assert_eq!(got.len(), 389);
+        let norm: f32 = got.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-3, "sentence {i} not normalised: {norm}");
+        assert!(cosine(got, want) >= 0.999, "sentence {i}: cosine {}", cosine(got, want));
+        // The first 384 values are MiniLM's vector, scaled.
+        let base = &plain.encode(&[sentences[i]]).unwrap()[0];
+        assert!(cosine(&got[..384], base) > 0.9999);
+    }
+    // The appended part is a distribution over regions (sorted: Abdomen, Head, Reproductive and
+    // Urinary System, Spine and Muscles, Thorax): chest symptoms point to the thorax, a stroke to
+    // the head, a knee to spine and muscles.
+    let region = |text: &str| {
+        let v = &headed.encode(&[text]).unwrap()[0];
+        let p: Vec<f32> = v[384..].iter().map(|x| x * x).collect();
+        let total: f32 = p.iter().sum();
+        assert!((total - 0.3).abs() < 1e-3, "region share {total}");
+        p.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap()
+    };
+    assert_eq!(region("Productive cough, fever and pleuritic chest pain for three days."), 4);
+    assert_eq!(region("Sudden right-sided weakness and slurred speech."), 1);
+    assert_eq!(region("knee pain worse at night in a teenager"), 3);
 }
