@@ -96,3 +96,28 @@ fn region_head_matches_its_reference_and_keeps_minilm() {
     assert_eq!(region("Sudden right-sided weakness and slurred speech."), 1);
     assert_eq!(region("knee pain worse at night in a teenager"), 3);
 }
+
+/// A head is checked like the model: a missing file is refused when the manifest loads, and a
+/// head whose output does not have the manifest's `dim` is an error, not a stored vector.
+#[test]
+fn a_head_is_checked_like_the_model() {
+    let dir = std::env::temp_dir().join(format!("precedent-head-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let models = models_dir().canonicalize().unwrap();
+    let manifest = |head: &str, dim: usize| {
+        format!(
+            "default_text = \"t\"\n[[encoder]]\nname = \"t\"\nversion = \"1\"\nmodality = \"text\"\nfile = \"{m}/text/minilm-l6-v2.int8.onnx\"\noutput = \"embedding\"\ndim = {dim}\nnormalized = true\n[encoder.text]\ntokenizer = \"{m}/text/tokenizer.json\"\nmax_tokens = 256\ninputs = [\"input_ids\", \"attention_mask\", \"token_type_ids\"]\n[encoder.head]\nfile = \"{head}\"\ninput = \"embedding_in\"\noutput = \"embedding\"\n",
+            m = models.display()
+        )
+    };
+    let path = dir.join("models.toml");
+    std::fs::write(&path, manifest(&format!("{}/text/no-such-head.onnx", models.display()), 389)).unwrap();
+    let err = Manifest::load(&path).unwrap_err().to_string();
+    assert!(err.contains("no-such-head.onnx is missing"), "{err}");
+    std::fs::write(&path, manifest(&format!("{}/text/minilm-region-head.onnx", models.display()), 384)).unwrap();
+    let m = Manifest::load(&path).unwrap();
+    let enc = TextEncoder::load(&m, "t", 1).unwrap();
+    let err = enc.encode(&["chest pain"]).unwrap_err().to_string();
+    assert!(err.contains("returned 389") && err.contains("says 384"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
