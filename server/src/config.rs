@@ -53,6 +53,9 @@ pub struct Config {
     pub metrics_token: Option<String>,
 }
 
+/// Default absolute session lifetime in hours (`PRECEDENT_SESSION_MAX_HOURS`).
+pub const SESSION_MAX_HOURS: i64 = 12;
+
 /// Where lab report PDFs are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PdfIsolation {
@@ -146,7 +149,7 @@ impl Config {
             pdf_isolation: parsed("PRECEDENT_PDF_ISOLATION", PdfIsolation::Process)?,
             pdf_timeout_secs: parsed("PRECEDENT_PDF_TIMEOUT_SECS", 10)?,
             pdf_max_memory_mb: parsed("PRECEDENT_PDF_MAX_MEMORY_MB", 1024)?,
-            session_max_hours: parsed("PRECEDENT_SESSION_MAX_HOURS", 12)?,
+            session_max_hours: parsed("PRECEDENT_SESSION_MAX_HOURS", SESSION_MAX_HOURS)?,
             job_lease_secs: parsed("PRECEDENT_JOB_LEASE_SECS", 300)?,
             metrics_token: var("PRECEDENT_METRICS_TOKEN"),
         })

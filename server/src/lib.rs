@@ -67,7 +67,7 @@ pub fn state(pool: PgPool, data_dir: &Path, options: LeptosOptions, max_upload_m
         data_dir: data_dir.to_path_buf(),
         media_key: Arc::new(random_key()),
         pdf: precedent_labs::PdfReader::in_thread(Duration::from_secs(10)),
-        session_max_secs: 12 * 3600,
+        session_max_secs: config::SESSION_MAX_HOURS * 3600,
         metrics_token: None,
     })
 }

@@ -186,9 +186,8 @@ pub async fn run(
         search.stop().await;
         pool.close().await;
         let requests = all.len();
-        let mut sorted = all.clone();
-        sorted.sort_by(|a, b| a.total_cmp(b));
-        let p99 = super::percentile(&sorted, 0.99);
+        all.sort_by(|a, b| a.total_cmp(b));
+        let p99 = super::percentile(&all, 0.99);
         Ok(HttpReport {
             cases,
             image_vectors,
