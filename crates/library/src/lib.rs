@@ -326,6 +326,46 @@ pub fn read_medpix(dir: &Path) -> Result<Library, LibraryError> {
     Ok(lib)
 }
 
+/// For fuzzing (the `library_manifest` target and the test that replays its inputs): one input
+/// laid out as a library folder and read, with the reader's promises checked.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::collections::HashSet;
+    use std::path::Path;
+
+    /// Writes `data` into `dir` beside one scan, `images/a.png` — first byte even: as
+    /// `cases.jsonl`; odd: as MedPix `cases.csv` and `images.csv`, split at byte 0xff — reads the
+    /// folder and panics if an accepted case has no scan, a scan outside the folder, or a line
+    /// both read and refused. Returns false for an empty input (nothing to lay out).
+    pub fn check_manifest_bytes(dir: &Path, data: &[u8]) -> bool {
+        let scan = dir.join("images/a.png");
+        if !scan.exists() {
+            std::fs::create_dir_all(dir.join("images")).expect("fuzz dir");
+            std::fs::write(&scan, b"scan").expect("scan");
+        }
+        for f in ["cases.jsonl", "cases.csv", "images.csv"] {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+        let Some((b, rest)) = data.split_first() else { return false };
+        if b % 2 == 0 {
+            std::fs::write(dir.join("cases.jsonl"), rest).expect("write");
+        } else {
+            let cut = rest.iter().position(|&b| b == 0xff).unwrap_or(rest.len());
+            std::fs::write(dir.join("cases.csv"), &rest[..cut]).expect("write");
+            std::fs::write(dir.join("images.csv"), rest.get(cut + 1..).unwrap_or_default()).expect("write");
+        }
+        if let Ok(lib) = super::open(dir) {
+            let refused: HashSet<_> = lib.refused.iter().map(|r| r.line).collect();
+            for c in &lib.cases {
+                assert!(!c.images.is_empty(), "line {}: a case without scans was accepted", c.line);
+                assert!(c.images.iter().all(|i| i.path.starts_with(dir)), "line {}: a scan outside the library folder", c.line);
+                assert!(!refused.contains(&c.line), "line {} both read and refused", c.line);
+            }
+        }
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
