@@ -13,6 +13,6 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     if let Ok(precedent_labs::Extracted::Text(text)) = precedent_labs::extract_text(data.to_vec(), Duration::from_secs(5)) {
-        let _ = precedent_labs::read_values(&text);
+        precedent_labs::fuzzing::check_text(&text);
     }
 });

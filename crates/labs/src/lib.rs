@@ -18,6 +18,20 @@ pub fn read_values(text: &str) -> (Vec<LabValue>, Option<String>) {
     (parsed.rows.iter().map(normalise).collect(), parsed.collected)
 }
 
+/// For fuzzing (the `lab_text` and `lab_pdf` targets and the test that replays their inputs).
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Reads values from any text: it must parse (possibly to nothing) without a panic, and
+    /// every value read must be finite.
+    pub fn check_text(text: &str) {
+        for v in super::read_values(text).0 {
+            if let Some(x) = v.value {
+                assert!(x.is_finite(), "a non-finite value was read: {v:?}");
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod fixture_tests {
     use super::*;

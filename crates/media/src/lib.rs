@@ -147,6 +147,25 @@ pub fn check_size(name: &str, len: usize, limit_mb: u64) -> Result<(), MediaErro
     Ok(())
 }
 
+/// For fuzzing (the `image_intake` target and the test that replays its inputs).
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::{accept_image, ImageLimits};
+
+    /// The server's limits with a smaller side, so that one input cannot legally take seconds.
+    pub const MAX_SIDE: u32 = 4096;
+
+    /// Runs upload intake on `data`: it must give an accepted image within the limits, with a
+    /// thumbnail, or an error — a panic or a broken promise is a finding.
+    pub fn check_image(data: &[u8]) {
+        let limits = ImageLimits { max_side: MAX_SIDE, ..ImageLimits::default() };
+        if let Ok(img) = accept_image("fuzz.png", data, limits) {
+            assert!(img.width > 0 && img.height > 0 && img.width <= MAX_SIDE && img.height <= MAX_SIDE);
+            assert!(!img.thumbnail_jpeg.is_empty());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
