@@ -12,6 +12,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
+use crate::walk::Snapshot;
+
 /// Cosine distance for unit vectors: `1 - a·b`, clamped at 0 (rounding can push a·b of two
 /// equal unit vectors past 1, which `anndists::DistDot` asserts against).
 #[derive(Debug, Clone, Copy, Default)]
@@ -156,12 +158,18 @@ impl Points {
 /// Graphs smaller than this, and batches smaller than this, are built one point at a time.
 const SEQUENTIAL_BELOW: usize = 1000;
 
+/// Points added since the search copy of the graph was taken are scanned exactly; once there
+/// are this many, a new copy is taken.
+const SNAPSHOT_LAG: usize = 1024;
+
 /// A modality's index. Inserts and searches may run concurrently (`&self`).
 pub struct VectorIndex {
     dim: usize,
     params: IndexParams,
     graph: Hnsw<'static, f32, CosineDistance>,
     points: RwLock<Points>,
+    /// The flat copy of the graph that unfiltered searches walk ([`Snapshot`]).
+    snapshot: RwLock<Arc<Snapshot>>,
     /// The last calibration sample: (cases version, size asked, cases), so queries do not
     /// collect and sort every case id each time.
     sample: std::sync::Mutex<(u64, usize, Arc<Vec<i64>>)>,
@@ -199,13 +207,15 @@ impl VectorIndex {
         let capacity = capacity.max(1024);
         let layers = 16;
         let graph = Hnsw::new(params.max_connections, capacity, layers, params.ef_construction, CosineDistance);
-        Self { dim, params, graph, points: RwLock::new(Points::default()), sample: Default::default() }
+        let snapshot = RwLock::new(Arc::new(Snapshot::of(&graph, 0, dim)));
+        Self { dim, params, graph, points: RwLock::new(Points::default()), snapshot, sample: Default::default() }
     }
 
     /// Builds an index from `items` (graph insertion in parallel).
     pub fn build(dim: usize, params: IndexParams, items: Vec<(Item, Vec<f32>)>) -> Result<Self, IndexError> {
         let index = Self::new(dim, items.len(), params);
         index.insert_batch(items)?;
+        index.refresh_snapshot(true);
         Ok(index)
     }
 
@@ -235,7 +245,29 @@ impl VectorIndex {
             self.graph.parallel_insert_slice(&rest);
         }
         self.resolve();
+        self.refresh_snapshot(false);
         Ok(())
+    }
+
+    /// The current search copy of the graph.
+    fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.snapshot.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Takes a new search copy of the graph when `force`d or when the points added since the
+    /// last one reach [`SNAPSHOT_LAG`].
+    fn refresh_snapshot(&self, force: bool) {
+        let n = self.read().items.len();
+        let have = self.snapshot().points();
+        if !force && n < have + SNAPSHOT_LAG {
+            return;
+        }
+        let fresh = Snapshot::of(&self.graph, n, self.dim);
+        let mut current = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
+        // A copy taken concurrently with more points wins.
+        if fresh.points() >= current.points() {
+            *current = Arc::new(fresh);
+        }
     }
 
     /// Replaces our copies of vectors by the graph's (one pass over the graph's points).
@@ -295,6 +327,7 @@ impl VectorIndex {
         if pending >= 256 {
             self.resolve();
         }
+        self.refresh_snapshot(false);
         Ok(())
     }
 
@@ -324,7 +357,8 @@ impl VectorIndex {
         let p = self.read();
         let live = p.by_key.len();
         let per_point = self.dim as u64 * 4 + 2 * self.params.max_connections as u64 * GRAPH_BYTES_PER_LINK;
-        IndexStats { live, dead: p.items.len() - live, dim: self.dim, memory_bytes: p.items.len() as u64 * per_point }
+        let memory_bytes = p.items.len() as u64 * per_point + self.snapshot().memory_bytes();
+        IndexStats { live, dead: p.items.len() - live, dim: self.dim, memory_bytes }
     }
 
     /// The live items with their vectors (for checks against the database).
@@ -365,8 +399,9 @@ impl VectorIndex {
     /// Approximate nearest live items, best first, with exact cosines; items of `exclude`d
     /// cases are never returned.
     ///
-    /// Without `filter` this is hnsw_rs's plain graph search, over-fetching by the number of
-    /// dead and excluded points so they can be dropped. With `filter` (a restriction on cases)
+    /// Without `filter` this walks the flat copy of hnsw_rs's graph ([`Snapshot`]) and scans
+    /// the points added since it was taken, over-fetching by the number of dead and excluded
+    /// points so they can be dropped. With `filter` (a restriction on cases)
     /// the filter is applied inside the graph walk (hnsw_rs `FilterT`). Note that hnsw_rs 0.3.5
     /// gives up its early exit when a filter is set and walks the whole connected graph: recall
     /// stays high under restrictive filters but the cost approaches an exact scan, so callers
@@ -377,27 +412,36 @@ impl VectorIndex {
         }
         let p = self.read();
         let excluded = |case: i64| exclude.contains(&case);
-        let found = match filter {
+        let found: Vec<usize> = match filter {
             None => {
                 let dead = p.items.len() - p.by_key.len();
                 let skipped: usize = exclude.iter().filter_map(|c| p.by_case.get(c)).map(Vec::len).sum();
                 let want = k + dead.min(4 * k + 16) + skipped;
-                self.graph.search(query, want, ef.max(want))
+                let snapshot = self.snapshot();
+                let walked = snapshot.search(query, ef.max(want)).into_iter().map(|(_, id)| id as usize);
+                walked.chain(snapshot.points()..p.items.len()).collect()
             }
             Some(allow) => {
                 let f = |id: &usize| p.live.get(*id).copied().unwrap_or(false) && !excluded(p.items[*id].case) && allow(p.items[*id].case);
                 let f: &dyn FilterT = &f;
-                self.graph.search_filter(query, k, ef.max(k), Some(f))
+                self.graph.search_filter(query, k, ef.max(k), Some(f)).into_iter().map(|n| n.d_id).collect()
             }
         };
         let mut out: Vec<ItemHit> = found
             .into_iter()
-            .filter(|n| p.live.get(n.d_id).copied().unwrap_or(false) && !excluded(p.items[n.d_id].case))
-            .map(|n| ItemHit { item: p.items[n.d_id], cosine: dot(query, p.vector(n.d_id)) })
+            .filter(|id| p.live.get(*id).copied().unwrap_or(false) && !excluded(p.items[*id].case))
+            .map(|id| ItemHit { item: p.items[id], cosine: dot(query, p.vector(id)) })
             .collect();
         out.sort_by(|a, b| b.cosine.total_cmp(&a.cosine).then(a.item.key.cmp(&b.item.key)));
         out.truncate(k);
         out
+    }
+
+    /// hnsw_rs's own search of the graph (keys of the nearest points, dead ones included), for
+    /// benchmarks that compare it with the walk of the flat copy that [`search`](Self::search) uses.
+    pub fn search_hnsw_rs(&self, query: &[f32], k: usize, ef: usize) -> Vec<i64> {
+        let p = self.read();
+        self.graph.search(query, k, ef.max(k)).into_iter().filter_map(|n| p.items.get(n.d_id)).map(|i| i.key).collect()
     }
 
     /// Exact nearest live items of the given cases (or of all cases when `cases` is `None`).
@@ -491,7 +535,8 @@ impl VectorIndex {
                 p.stored[id] = Stored::Dropped;
             }
         }
-        Ok(Self { dim, params: table.params, graph, points: RwLock::new(p), sample: Default::default() })
+        let snapshot = RwLock::new(Arc::new(Snapshot::of(&graph, n, dim)));
+        Ok(Self { dim, params: table.params, graph, points: RwLock::new(p), snapshot, sample: Default::default() })
     }
 }
 
@@ -561,7 +606,8 @@ mod tests {
         idx.remove_case(10); // keys 20, 21
         assert!(idx.exact(&vs[20], 200, None).iter().all(|h| h.item.case != 10));
         let per_point = 16 * 4 + 2 * IndexParams::default().max_connections as u64 * GRAPH_BYTES_PER_LINK;
-        assert_eq!(idx.stats(), IndexStats { live: 197, dead: 4, dim: 16, memory_bytes: 201 * per_point });
+        let memory_bytes = 201 * per_point + idx.snapshot().memory_bytes();
+        assert_eq!(idx.stats(), IndexStats { live: 197, dead: 4, dim: 16, memory_bytes });
     }
 
     #[test]
@@ -598,6 +644,32 @@ mod tests {
             assert_eq!(idx.search(v, 1, 32, None, &[])[0].item.key, i as i64);
         }
         assert_eq!(idx.live_items().len(), 700);
+    }
+
+    #[test]
+    fn points_added_after_the_search_copy_are_found_until_the_next_copy() {
+        let vs = vectors(3000, 16, 8);
+        let idx = VectorIndex::build(16, IndexParams::default(), items(&vs[..1500])).unwrap();
+        assert_eq!(idx.snapshot().points(), 1500, "a build takes a copy");
+        for (i, v) in vs[1500..2000].iter().enumerate() {
+            idx.upsert(Item { key: 1500 + i as i64, case: 5000 }, v).unwrap();
+        }
+        assert_eq!(idx.snapshot().points(), 1500, "fewer than SNAPSHOT_LAG new points: scanned");
+        for i in (1500..2000).step_by(37) {
+            assert_eq!(idx.search(&vs[i], 1, 32, None, &[])[0].item.key, i as i64);
+        }
+        // Superseding an item copied into the snapshot: the old point is dead, the new one found.
+        idx.upsert(Item { key: 10, case: 5 }, &vs[2999]).unwrap();
+        assert!(idx.search(&vs[10], 10, 64, None, &[]).iter().all(|h| h.item.key != 10));
+        assert_eq!(idx.search(&vs[2999], 1, 64, None, &[])[0].item.key, 10);
+        let more = vs[2000..2999].iter().enumerate().map(|(i, v)| (Item { key: 2000 + i as i64, case: 6000 }, v.clone())).collect();
+        idx.insert_batch(more).unwrap();
+        assert_eq!(idx.snapshot().points(), 3000, "a new copy once SNAPSHOT_LAG points were added");
+        for i in (0..2999).step_by(101) {
+            if i != 10 {
+                assert_eq!(idx.search(&vs[i], 1, 64, None, &[])[0].item.key, i as i64);
+            }
+        }
     }
 
     #[test]

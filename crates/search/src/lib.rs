@@ -11,6 +11,7 @@ pub mod manifest;
 pub mod runtime;
 pub mod synthetic;
 pub mod text;
+pub mod walk;
 
 pub use manifest::{EncoderSpec, Manifest, Modality};
 pub use encoders::{EncoderSlot, Encoders};

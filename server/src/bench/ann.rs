@@ -6,13 +6,16 @@ use serde::Serialize;
 use std::time::Instant;
 
 pub const K: usize = 10;
-pub const EFS: [usize; 10] = [10, 16, 24, 32, 48, 64, 96, 128, 256, 512];
+pub const EFS: [usize; 11] = [10, 16, 24, 32, 48, 64, 80, 96, 128, 256, 512];
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct AnnRun {
     pub ef: usize,
     pub recall10: f64,
     pub qps: f64,
+    /// hnsw_rs's own search of the same graph at the same `ef` (the engine walks a flat copy).
+    pub hnsw_rs_recall10: f64,
+    pub hnsw_rs_qps: f64,
 }
 
 /// Restrictive filters: hnsw_rs's filtered walk (FilterT) against an exact scan of the allowed set.
@@ -94,20 +97,25 @@ pub fn build(data: &[Vec<f32>], params: IndexParams) -> (VectorIndex, f64, f64) 
     (index, secs, (rss_mb() - before).max(0.0))
 }
 
-/// Recall@10 and single-thread q/s of `index` at each `ef`.
+/// Recall@10 and single-thread q/s of `index` at each `ef`: the engine's search (the walk of the
+/// flat copy of the graph) and, side by side, hnsw_rs's own search of the same graph.
 pub fn sweep(index: &VectorIndex, queries: &[Vec<f32>], truth: &[Vec<usize>]) -> Vec<AnnRun> {
+    let timed = |search: &dyn Fn(&[f32]) -> Vec<usize>| {
+        // warm-up
+        for q in queries.iter().take(20) {
+            search(q);
+        }
+        let t = Instant::now();
+        let found: Vec<Vec<usize>> = queries.iter().map(|q| search(q)).collect();
+        let qps = queries.len() as f64 / t.elapsed().as_secs_f64();
+        let r = found.iter().zip(truth).map(|(f, t)| recall(f, t)).sum::<f64>() / queries.len().max(1) as f64;
+        (r, qps)
+    };
     EFS.iter()
         .map(|&ef| {
-            // warm-up
-            for q in queries.iter().take(20) {
-                index.search(q, K, ef, None, &[]);
-            }
-            let t = Instant::now();
-            let found: Vec<Vec<usize>> =
-                queries.iter().map(|q| index.search(q, K, ef, None, &[]).into_iter().map(|h| h.item.key as usize).collect()).collect();
-            let qps = queries.len() as f64 / t.elapsed().as_secs_f64();
-            let r = found.iter().zip(truth).map(|(f, t)| recall(f, t)).sum::<f64>() / queries.len().max(1) as f64;
-            AnnRun { ef, recall10: r, qps }
+            let (recall10, qps) = timed(&|q| index.search(q, K, ef, None, &[]).into_iter().map(|h| h.item.key as usize).collect());
+            let (hnsw_rs_recall10, hnsw_rs_qps) = timed(&|q| index.search_hnsw_rs(q, K, ef).into_iter().map(|k| k as usize).collect());
+            AnnRun { ef, recall10, qps, hnsw_rs_recall10, hnsw_rs_qps }
         })
         .collect()
 }
@@ -182,9 +190,11 @@ pub fn table(r: &AnnReport) -> String {
         "n {}  dim {}  k {}  queries {}  M {}  ef_construction {}\nbuild {:.1} s, index memory {:.0} MB; exact scan {:.1} q/s (1 thread)\n",
         r.n, r.dim, r.k, r.queries, r.m, r.ef_construction, r.build_s, r.index_rss_mb, r.exact_qps
     );
-    out += &format!("{:>5} {:>9} {:>10} {:>9}\n", "ef", "recall10", "q/s", "× exact");
+    out += "engine = walk of the flat copy of the graph; hnsw_rs = hnsw_rs's own search of the same graph\n";
+    out += &format!("{:>5} {:>9} {:>10} {:>9} {:>16} {:>12}\n", "ef", "recall10", "q/s", "× exact", "hnsw_rs recall10", "hnsw_rs q/s");
     for x in &r.runs {
-        out += &format!("{:>5} {:>9.4} {:>10.0} {:>9.1}\n", x.ef, x.recall10, x.qps, x.qps / r.exact_qps.max(1e-9));
+        let ratio = x.qps / r.exact_qps.max(1e-9);
+        out += &format!("{:>5} {:>9.4} {:>10.0} {:>9.1} {:>16.4} {:>12.0}\n", x.ef, x.recall10, x.qps, ratio, x.hnsw_rs_recall10, x.hnsw_rs_qps);
     }
     out += "filtered (allowed share of cases): hnsw_rs FilterT walk vs exact scan of the allowed set\n";
     out += &format!("{:>8} {:>12} {:>10} {:>14}\n", "allowed", "walk recall", "walk q/s", "exact-set q/s");
@@ -210,6 +220,7 @@ mod tests {
         let (index, _, _) = build(&data, IndexParams::default());
         let runs = sweep(&index, &qs, &truth);
         assert!(runs.last().unwrap().recall10 >= 0.99, "{runs:?}");
+        assert!(runs.last().unwrap().hnsw_rs_recall10 >= 0.99, "{runs:?}");
         assert!(at_target(&runs).unwrap().recall10 >= 0.99);
     }
 }

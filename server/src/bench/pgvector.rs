@@ -143,7 +143,7 @@ pub async fn run(n: usize, dim: usize, queries: usize, seed: u64, scratch: &Path
         .copied()
         .or_else(|| pg_runs.iter().copied().max_by(|a, b| a.recall10.total_cmp(&b.recall10)))
         .unwrap_or(PgRun { ef_search: 0, recall10: 0.0, qps: 0.0 });
-    let hnsw_best = ann::at_target(&hnsw_runs).unwrap_or(AnnRun { ef: 0, recall10: 0.0, qps: 0.0 });
+    let hnsw_best = ann::at_target(&hnsw_runs).unwrap_or_default();
     Ok(PgReport {
         n,
         dim,
