@@ -262,7 +262,9 @@ impl VectorIndex {
         if !force && n < have + SNAPSHOT_LAG {
             return;
         }
+        let started = std::time::Instant::now();
         let fresh = Snapshot::of(&self.graph, n, self.dim);
+        tracing::debug!(points = fresh.points(), ms = started.elapsed().as_millis() as u64, "search copy of the graph taken");
         let mut current = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
         // A copy taken concurrently with more points wins.
         if fresh.points() >= current.points() {
