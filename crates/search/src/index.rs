@@ -40,29 +40,30 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
         // SAFETY: the CPU has AVX2 and FMA (checked at run time).
         return unsafe { dot_avx2(a, b) };
     }
-    dot_portable(a, b)
+    dot_as(a, b)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn dot_avx2(a: &[f32], b: &[f32]) -> f32 {
-    dot_portable(a, b)
+    dot_as(a, b)
 }
 
-/// Dot product with independent accumulators, so the compiler can vectorise it.
+/// `a · b` for `b` of floats or of any type that widens to `f32` (the walk's 8-bit codes), with
+/// independent accumulators, so the compiler can vectorise it.
 #[inline(always)]
-fn dot_portable(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot_as<T: Copy + Into<f32>>(a: &[f32], b: &[T]) -> f32 {
     let mut acc = [0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
         for i in 0..8 {
-            acc[i] += x[i] * y[i];
+            acc[i] += x[i] * y[i].into();
         }
     }
     let mut s: f32 = acc.iter().sum();
     for (x, y) in ra.iter().zip(rb) {
-        s += x * y;
+        s += x * (*y).into();
     }
     s
 }

@@ -12,6 +12,7 @@
 //! Points added after the copy was taken are handled by the owner
 //! ([`crate::index::VectorIndex`]), which scans them exactly and takes a new copy when they
 //! add up.
+use crate::index::dot_as;
 use hnsw_rs::prelude::{Distance, Hnsw};
 use std::cell::RefCell;
 use std::cmp::{Ordering, Reverse};
@@ -109,7 +110,7 @@ impl Snapshot {
     #[inline(always)]
     fn cosine(&self, query: &[f32], id: u32) -> f32 {
         let start = id as usize * self.dim;
-        self.scales[id as usize] * dot_code(query, &self.codes[start..start + self.dim])
+        self.scales[id as usize] * dot_as(query, &self.codes[start..start + self.dim])
     }
 
     /// Asks the CPU to start loading `id`'s code, every cache line of it (the walk is bound by
@@ -223,24 +224,6 @@ fn encode(v: &[f32], codes: &mut Vec<i8>) -> f32 {
     let scale = max / 127.0;
     codes.extend(v.iter().map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8));
     scale
-}
-
-/// `query · code` with independent accumulators, so the compiler can vectorise it.
-#[inline(always)]
-fn dot_code(query: &[f32], code: &[i8]) -> f32 {
-    let mut acc = [0f32; 8];
-    let (cq, cc) = (query.chunks_exact(8), code.chunks_exact(8));
-    let (rq, rc) = (cq.remainder(), cc.remainder());
-    for (x, y) in cq.zip(cc) {
-        for i in 0..8 {
-            acc[i] += x[i] * y[i] as f32;
-        }
-    }
-    let mut s: f32 = acc.iter().sum();
-    for (x, y) in rq.iter().zip(rc) {
-        s += x * *y as f32;
-    }
-    s
 }
 
 /// A distance and a point id, ordered by distance then id.
@@ -357,7 +340,7 @@ mod tests {
             let mut code = Vec::new();
             let scale = encode(&pair[1], &mut code);
             assert_eq!(code.len(), 384);
-            let err = (scale * dot_code(&pair[0], &code) - dot(&pair[0], &pair[1])).abs();
+            let err = (scale * dot_as(&pair[0], &code) - dot(&pair[0], &pair[1])).abs();
             worst = worst.max(err);
         }
         assert!(worst < 2e-3, "worst cosine error {worst}");
