@@ -6,6 +6,7 @@
 use precedent_search::Encoders;
 use precedent_library::LibraryCase;
 use precedent_search::engine::rrf;
+use precedent_search::index::dot;
 use precedent_search::eval::{fuse, standardise, top_k, Metrics, MetricsAcc, TfIdf};
 use precedent_search::SearchError;
 use precedent_store::blobs::sha256_hex;
@@ -88,10 +89,6 @@ struct CaseVectors {
     presenting: Option<Vec<f32>>,
     full: Option<Vec<f32>>,
     images: Vec<Vec<f32>>,
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 fn text_vector(enc: &Encoders, cache: &VectorCache, text: &str) -> Result<Option<Vec<f32>>, EvalError> {
