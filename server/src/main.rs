@@ -177,9 +177,10 @@ enum BenchCommand {
         size: VectorSet,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// hnsw `M` (neighbours per point and layer).
-        #[arg(long, default_value_t = 12)]
-        m: usize,
+        /// hnsw `M` (neighbours per point and layer); default: the engine's for this dimension
+        /// (12, capped at 8 up to 256 dimensions).
+        #[arg(long)]
+        m: Option<usize>,
         #[arg(long, default_value_t = 200)]
         ef_construction: usize,
         /// Use the stored vectors of this channel (`text` or `image`) from the database instead
@@ -380,7 +381,6 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
             out
         }
         Command::Bench { what: BenchCommand::Ann { size: VectorSet { n, dim, queries }, seed, m, ef_construction, from_db, json } } => {
-            let params = precedent_search::index::IndexParams { max_connections: m.clamp(2, 255), ef_construction: ef_construction.max(8), ..Default::default() };
             let data = match from_db {
                 Some(channel) => {
                     let (st, managed) = open_state(&cfg).await?;
@@ -403,6 +403,10 @@ async fn run(cli: Cli) -> Result<(), ServerError> {
                 }
                 None => None,
             };
+            let engine = precedent_search::index::IndexParams::default();
+            let dim_used = data.as_ref().and_then(|v| v.first()).map_or(dim, |v| v.len());
+            let m = m.unwrap_or(engine.for_dim(dim_used).max_connections);
+            let params = precedent_search::index::IndexParams { max_connections: m.clamp(2, 255), ef_construction: ef_construction.max(8), ..engine };
             let r = tokio::task::spawn_blocking(move || match data {
                 Some(v) => precedent::bench::ann::run_on(v, queries, params, &|s| eprintln!("… {s}")),
                 None => precedent::bench::ann::run(n, dim, queries, seed, params, &|s| eprintln!("… {s}")),

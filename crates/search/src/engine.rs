@@ -229,13 +229,13 @@ pub struct EngineStats {
 const CALIBRATION_SAMPLE: usize = 256;
 
 impl Engine {
-    /// An empty engine sized for about `capacity` cases.
+    /// An empty engine sized for about `capacity` cases; each index gets `params` [`for_dim`](IndexParams::for_dim) its dimension.
     pub fn new(text_model: String, image_model: Option<String>, dims: (usize, usize), params: IndexParams, capacity: usize) -> Self {
         Self {
             text_model,
             image_model,
-            text: VectorIndex::new(dims.0, capacity, params),
-            image: VectorIndex::new(dims.1, capacity * 3, params),
+            text: VectorIndex::new(dims.0, capacity, params.for_dim(dims.0)),
+            image: VectorIndex::new(dims.1, capacity * 3, params.for_dim(dims.1)),
             meta: RwLock::new(HashMap::with_capacity(capacity)),
             labs: RwLock::new(HashMap::new()),
             lab_sample: Mutex::new(None),
@@ -251,13 +251,15 @@ impl Engine {
         cases: Vec<(i64, CaseVectors)>,
     ) -> Result<Self, IndexError> {
         let engine = Self::new(text_model, image_model, dims, params, cases.len());
-        engine.insert_batch(cases)?;
+        engine.insert_bulk(cases)?;
+        engine.seal();
         Ok(engine)
     }
 
-    /// Adds many new cases at once (graph insertion in parallel). For cases the engine may
-    /// already hold, use [`put_case`](Self::put_case).
-    pub fn insert_batch(&self, cases: Vec<(i64, CaseVectors)>) -> Result<(), IndexError> {
+    /// Adds many new cases at once to an engine being built (graph insertion in parallel; see
+    /// [`VectorIndex::insert_bulk`]); call [`seal`](Self::seal) after the last batch. For cases
+    /// the engine may already hold, use [`put_case`](Self::put_case).
+    pub fn insert_bulk(&self, cases: Vec<(i64, CaseVectors)>) -> Result<(), IndexError> {
         let mut texts = Vec::new();
         let mut images = Vec::new();
         let mut metas = Vec::with_capacity(cases.len());
@@ -274,13 +276,19 @@ impl Engine {
             }
             metas.push((id, c.meta));
         }
-        self.text.insert_batch(texts)?;
-        self.image.insert_batch(images)?;
+        self.text.insert_bulk(texts)?;
+        self.image.insert_bulk(images)?;
         self.meta.write().unwrap_or_else(|e| e.into_inner()).extend(metas);
         let mut held = self.labs.write().unwrap_or_else(|e| e.into_inner());
         held.extend(labs);
         self.forget_lab_sample();
         Ok(())
+    }
+
+    /// Takes the search copies of both graphs once the last bulk batch is in.
+    pub fn seal(&self) {
+        self.text.seal();
+        self.image.seal();
     }
 
     pub fn stats(&self) -> EngineStats {
@@ -753,6 +761,21 @@ mod tests {
             let (a, b) = (e.case(id).unwrap(), back.case(id).unwrap());
             assert_eq!((a.meta, a.text, a.images), (b.meta, b.text, b.images));
         }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn each_index_gets_the_links_its_dimension_needs_and_keeps_them_on_reload() {
+        let params = IndexParams::default();
+        let e = Engine::new("t@1".into(), Some("i@1".into()), (389, 128), params, 10);
+        assert_eq!(e.text.params(), params);
+        assert_eq!(e.image.params().max_connections, crate::index::LOW_DIM_CONNECTIONS);
+        assert_eq!(e.image.params().ef_construction, params.ef_construction);
+        let dir = std::env::temp_dir().join(format!("precedent-engine-params-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        e.save(&dir, 0).unwrap();
+        let (back, _) = Engine::load(&dir).unwrap();
+        assert_eq!((back.text.params(), back.image.params()), (e.text.params(), e.image.params()));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

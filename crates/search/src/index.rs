@@ -86,6 +86,24 @@ impl Default for IndexParams {
     }
 }
 
+/// Vectors of at most this many dimensions get at most [`LOW_DIM_CONNECTIONS`] links per point.
+pub const LOW_DIM: usize = 256;
+pub const LOW_DIM_CONNECTIONS: usize = 8;
+
+impl IndexParams {
+    /// These parameters as used for `dim`-dimensional vectors: M is capped at
+    /// [`LOW_DIM_CONNECTIONS`] up to [`LOW_DIM`] dimensions. Lower-dimensional vectors reach the
+    /// same recall with fewer links, and every link costs hnsw_rs about 40 bytes (100k × 128:
+    /// recall@10 at ef 64 the same at M 8 as at M 12, with a smaller graph; docs/benchmarks.md).
+    pub fn for_dim(self, dim: usize) -> Self {
+        if dim <= LOW_DIM {
+            Self { max_connections: self.max_connections.min(LOW_DIM_CONNECTIONS), ..self }
+        } else {
+            self
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
     #[error("vector has {got} dimensions, the index {expected}")]
@@ -211,9 +229,10 @@ pub struct IndexStats {
     pub memory_bytes: u64,
 }
 
-/// Memory per neighbour slot of an hnsw_rs point beyond its vector, measured: 100k 384-d
-/// points at M = 12 took 427 MB, of which 154 MB are vectors (docs/benchmarks.md).
-pub const GRAPH_BYTES_PER_LINK: u64 = 114;
+/// Memory per neighbour slot of an hnsw_rs point beyond its vector, measured (jemalloc):
+/// 100k 384-d points at M = 12 took 425 MB, of which 154 MB are vectors and 54 MB the walk's
+/// copy (docs/benchmarks.md): 217 MB over 24 slots per point.
+pub const GRAPH_BYTES_PER_LINK: u64 = 90;
 
 fn check_unit(v: &[f32], dim: usize) -> Result<(), IndexError> {
     if v.len() != dim {
@@ -239,14 +258,24 @@ impl VectorIndex {
     /// Builds an index from `items` (graph insertion in parallel).
     pub fn build(dim: usize, params: IndexParams, items: Vec<(Item, Vec<f32>)>) -> Result<Self, IndexError> {
         let index = Self::new(dim, items.len(), params);
-        index.insert_batch(items)?;
-        index.refresh_snapshot(true);
+        index.insert_bulk(items)?;
+        index.seal();
         Ok(index)
     }
 
     /// Adds many items at once, inserting them into the graph in parallel (items already
     /// present are superseded). All vectors are checked before anything is added.
     pub fn insert_batch(&self, items: Vec<(Item, Vec<f32>)>) -> Result<(), IndexError> {
+        self.insert_bulk(items)?;
+        self.refresh_snapshot(false);
+        Ok(())
+    }
+
+    /// [`insert_batch`](Self::insert_batch) for an index being built batch by batch: no new
+    /// search copy of the graph is taken (searches scan the new points exactly meanwhile);
+    /// call [`seal`](Self::seal) after the last batch. Saves copying a growing graph after
+    /// every batch, and the memory those short-lived copies leave fragmented.
+    pub fn insert_bulk(&self, items: Vec<(Item, Vec<f32>)>) -> Result<(), IndexError> {
         for (_, v) in &items {
             check_unit(v, self.dim)?;
         }
@@ -270,8 +299,12 @@ impl VectorIndex {
             self.graph.parallel_insert_slice(&rest);
         }
         self.resolve();
-        self.refresh_snapshot(false);
         Ok(())
+    }
+
+    /// Takes the search copy of the whole graph (after [`insert_bulk`](Self::insert_bulk)).
+    pub fn seal(&self) {
+        self.refresh_snapshot(true);
     }
 
     /// The current search copy of the graph.
@@ -578,6 +611,18 @@ struct PointTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn low_dimensional_vectors_get_fewer_links() {
+        let p = IndexParams::default();
+        assert_eq!(p.for_dim(384), p);
+        assert_eq!(p.for_dim(LOW_DIM + 1), p);
+        assert_eq!(p.for_dim(LOW_DIM).max_connections, LOW_DIM_CONNECTIONS);
+        assert_eq!(p.for_dim(128), IndexParams { max_connections: LOW_DIM_CONNECTIONS, ..p });
+        // A smaller M is kept as it is.
+        let small = IndexParams { max_connections: 4, ..p };
+        assert_eq!(small.for_dim(128), small);
+    }
 
     /// Deterministic unit vectors: `clusters` centres, points scattered around them.
     pub(crate) fn vectors(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {

@@ -541,9 +541,11 @@ pub async fn build(pool: &PgPool, models: &Models, params: IndexParams, progress
         done += batch.len() as u64;
         let cases: Vec<(i64, CaseVectors)> = batch.into_iter().map(|row| (row.case_id, case_vectors(row, models))).collect();
         let e = Arc::clone(&engine);
-        tokio::task::spawn_blocking(move || e.insert_batch(cases)).await.map_err(|e| SimilarityError::Task(e.to_string()))??;
+        tokio::task::spawn_blocking(move || e.insert_bulk(cases)).await.map_err(|e| SimilarityError::Task(e.to_string()))??;
         progress(done, total.max(done));
     }
+    let e = Arc::clone(&engine);
+    tokio::task::spawn_blocking(move || e.seal()).await.map_err(|e| SimilarityError::Task(e.to_string()))?;
     tracing::info!(cases = done, ms = started.elapsed().as_millis() as u64, "index built");
     let engine = Arc::try_unwrap(engine).map_err(|_| SimilarityError::Task("engine still shared after the build".into()))?;
     Ok((engine, applied))

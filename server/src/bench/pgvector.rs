@@ -69,7 +69,8 @@ pub async fn run(n: usize, dim: usize, queries: usize, seed: u64, scratch: &Path
     let (truth, _) = ann::exact(&data, &qs);
 
     progress("hnsw_rs: building");
-    let params = IndexParams::default();
+    // The engine's parameters for this dimension; pgvector gets the same M and ef_construction.
+    let params = IndexParams::default().for_dim(dim);
     let (index, hnsw_build_s, _) = ann::build(&data, params);
     let hnsw_runs = ann::sweep(&index, &qs, &truth);
     drop(index);
