@@ -9,6 +9,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
 
+/// jemalloc rather than glibc's malloc: the similarity index holds millions of small
+/// allocations (hnsw_rs allocates every graph edge on its own), which jemalloc stores in about
+/// 20 % less memory (docs/benchmarks.md, "Index memory and the allocator").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(name = "precedent", version, about = "Find similar past cases by images, clinical text and lab results")]
 struct Cli {

@@ -44,9 +44,16 @@ pub struct AnnReport {
     pub filtered: Vec<FilteredRun>,
 }
 
-/// Resident set size of this process, in MB (Linux), after handing freed heap pages back to
-/// the system (so transient allocations of the build do not count).
+/// Resident set size of this process, in MB (Linux), after handing freed pages back to the
+/// system (so transient allocations of the build do not count): jemalloc's (the binary's
+/// allocator; it would return them within seconds by itself) and glibc's (the allocator of
+/// tests, and of C libraries such as ONNX Runtime).
 pub fn rss_mb() -> f64 {
+    // SAFETY: "arena.<MALLCTL_ARENAS_ALL>.purge" takes and returns nothing; its name is
+    // NUL-terminated. Harmless when jemalloc is linked but not the allocator.
+    unsafe {
+        tikv_jemalloc_sys::mallctl(c"arena.4096.purge".as_ptr(), std::ptr::null_mut(), std::ptr::null_mut(), std::ptr::null_mut(), 0);
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free heap memory; it takes no pointers.
     unsafe {
@@ -89,8 +96,10 @@ pub fn recall(found: &[usize], truth: &[usize]) -> f64 {
 /// Builds the index over `data`; returns it with the build seconds and the RSS it added.
 pub fn build(data: &[Vec<f32>], params: IndexParams) -> (VectorIndex, f64, f64) {
     let dim = data.first().map(Vec::len).unwrap_or(0);
-    let items: Vec<(Item, Vec<f32>)> = data.iter().enumerate().map(|(i, v)| (Item { key: i as i64, case: i as i64 }, v.clone())).collect();
+    // Measured before the items are copied: the build consumes them, and the freed copies
+    // would otherwise be subtracted from the index's own memory.
     let before = rss_mb();
+    let items: Vec<(Item, Vec<f32>)> = data.iter().enumerate().map(|(i, v)| (Item { key: i as i64, case: i as i64 }, v.clone())).collect();
     let t = Instant::now();
     let index = VectorIndex::build(dim, params, items).unwrap_or_else(|_| VectorIndex::new(dim, 0, params));
     let secs = t.elapsed().as_secs_f64();
