@@ -229,7 +229,8 @@ pub struct EngineStats {
 const CALIBRATION_SAMPLE: usize = 256;
 
 impl Engine {
-    /// An empty engine sized for about `capacity` cases; each index gets `params` [`for_dim`](IndexParams::for_dim) its dimension.
+    /// An empty engine sized for about `capacity` cases; each index gets `params`
+    /// [`for_dim`](IndexParams::for_dim) its dimension.
     pub fn new(text_model: String, image_model: Option<String>, dims: (usize, usize), params: IndexParams, capacity: usize) -> Self {
         Self {
             text_model,
@@ -394,8 +395,8 @@ impl Engine {
         let mut gather = |index: &VectorIndex, v: &[f32]| {
             let hits = match &allowed_list {
                 Some(list) => index.exact(v, n_cand, Some(list)),
-                None if filter.is_empty() => index.search(v, n_cand, ef, None, &q.exclude),
-                None => index.search(v, n_cand, ef, Some(&allow), &q.exclude),
+                None if filter.is_empty() => index.search(v, n_cand, index.breadth(ef), None, &q.exclude),
+                None => index.search(v, n_cand, index.breadth(ef), Some(&allow), &q.exclude),
             };
             for h in hits {
                 if seen.insert(h.item.case) {
@@ -771,6 +772,9 @@ mod tests {
         assert_eq!(e.text.params(), params);
         assert_eq!(e.image.params().max_connections, crate::index::LOW_DIM_CONNECTIONS);
         assert_eq!(e.image.params().ef_construction, params.ef_construction);
+        // The scan graph, with fewer links, is searched wider.
+        assert_eq!(e.text.breadth(64), 64);
+        assert_eq!(e.image.breadth(64), 64 * crate::index::LOW_DIM_EF_FACTOR);
         let dir = std::env::temp_dir().join(format!("precedent-engine-params-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         e.save(&dir, 0).unwrap();

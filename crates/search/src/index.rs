@@ -88,13 +88,19 @@ impl Default for IndexParams {
 
 /// Vectors of at most this many dimensions get at most [`LOW_DIM_CONNECTIONS`] links per point.
 pub const LOW_DIM: usize = 256;
+/// M for vectors of at most [`LOW_DIM`] dimensions.
 pub const LOW_DIM_CONNECTIONS: usize = 8;
+/// How much wider the search beam of a graph with at most [`LOW_DIM_CONNECTIONS`] links per
+/// point is ([`VectorIndex::breadth`]): `bench ann --n 100000 --dim 128` gives M 8 at 2× ef the
+/// recall of M 12 at ef (0.953 at ef 128 against 0.947 at ef 64; 0.981 at 512 against 256).
+pub const LOW_DIM_EF_FACTOR: usize = 2;
 
 impl IndexParams {
     /// These parameters as used for `dim`-dimensional vectors: M is capped at
-    /// [`LOW_DIM_CONNECTIONS`] up to [`LOW_DIM`] dimensions. Lower-dimensional vectors reach the
-    /// same recall with fewer links, and every link costs hnsw_rs about 40 bytes (100k × 128:
-    /// recall@10 at ef 64 the same at M 8 as at M 12, with a smaller graph; docs/benchmarks.md).
+    /// [`LOW_DIM_CONNECTIONS`] up to [`LOW_DIM`] dimensions. Every link costs hnsw_rs 40 bytes
+    /// or more, and the 128-d scan index holds two or three points per case: M 8 keeps the index
+    /// under 1 GB per 100k cases, and searching it [`LOW_DIM_EF_FACTOR`] times wider keeps the
+    /// recall of M 12 (docs/benchmarks.md, "Index memory and the allocator").
     pub fn for_dim(self, dim: usize) -> Self {
         if dim <= LOW_DIM {
             Self { max_connections: self.max_connections.min(LOW_DIM_CONNECTIONS), ..self }
@@ -359,6 +365,16 @@ impl VectorIndex {
 
     pub fn params(&self) -> IndexParams {
         self.params
+    }
+
+    /// The search breadth to use in this graph for a requested `ef`: [`LOW_DIM_EF_FACTOR`] times
+    /// wider when it was built with [`LOW_DIM_CONNECTIONS`] links per point or fewer.
+    pub fn breadth(&self, ef: usize) -> usize {
+        if self.params.max_connections <= LOW_DIM_CONNECTIONS {
+            ef * LOW_DIM_EF_FACTOR
+        } else {
+            ef
+        }
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Points> {
