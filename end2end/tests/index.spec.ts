@@ -6,7 +6,7 @@ test('an admin sees the index per modality and rebuilds it with live progress', 
   await page.getByRole('link', { name: 'Index', exact: true }).click();
   await expect(page).toHaveURL(/\/admin\/index$/);
   await expect(page.locator('tr[data-channel="text"] td').nth(1)).toContainText('minilm-l6-v2-region@');
-  await expect(page.locator('tr[data-channel="image"] td').nth(1)).toContainText('medpix-cnn@');
+  await expect(page.locator('tr[data-channel="image"] td').nth(1)).toContainText('medpix-effnet@');
   await expect
     .poll(async () => {
       await page.reload();

@@ -1,17 +1,18 @@
-"""Write reference vectors for the committed image encoder: three small test images (grey,
-colour, odd sizes) are preprocessed exactly as in training and run through the ONNX file with
-ONNX Runtime; crates/search/tests/image_encoder.rs checks that the Rust path agrees.
+"""Write reference vectors for the default image encoder in models.toml: three small test images
+(grey, colour, odd sizes) are preprocessed exactly as in training and run through its ONNX file
+with ONNX Runtime; crates/search/tests/image_encoder.rs checks that the Rust path agrees.
 
     ~/.cache/precedent-export-venv/bin/python models/image/export_reference.py
 """
 import json
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 from PIL import Image, ImageDraw
 
-from train_image_encoder import MEAN, SIZE, STD, preprocess
+from train_image_encoder import preprocess
 
 HERE = Path(__file__).resolve().parent
 TEST = HERE / "testdata"
@@ -43,16 +44,20 @@ def make_images():
 
 
 def main():
+    manifest = tomllib.load(open(HERE.parent / "models.toml", "rb"))
+    enc = next(e for e in manifest["encoder"] if e["name"] == manifest["default_image"])
+    spec = enc["image"]
+    assert spec["channels"] == 1 and spec["crop"] == [0.12, 0.15, 0.0, 0.0], "preprocess() mirrors this crop, grey"
     make_images()
-    sess = ort.InferenceSession(str(HERE / "medpix-cnn.onnx"), providers=["CPUExecutionProvider"])
-    out = {}
+    sess = ort.InferenceSession(str(HERE.parent / enc["file"]), providers=["CPUExecutionProvider"])
+    out = {"model": f'{enc["name"]}@{enc["version"]}'}
     for f in sorted(TEST.iterdir()):
-        x = preprocess(Image.open(f), SIZE).astype(np.float32) / 255.0
-        x = ((x - MEAN) / STD)[None, None]
-        v = sess.run(None, {"image": x})[0][0]
+        x = preprocess(Image.open(f), spec["size"]).astype(np.float32) / 255.0
+        x = ((x - spec["mean"][0]) / spec["std"][0])[None, None]
+        v = sess.run(None, {spec["input"]: x})[0][0]
         out[f.name] = [round(float(e), 6) for e in v]
     json.dump(out, open(HERE / "image-reference.json", "w"), indent=1)
-    print("wrote", len(out), "reference vectors")
+    print("wrote", len(out) - 1, "reference vectors for", out["model"])
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ async fn admins_rebuild_the_index_and_follow_its_progress_as_a_stream() {
     assert_eq!(status["cases"], 3);
     assert_eq!(status["channels"][0]["channel"], "text");
     assert_eq!(status["channels"][0]["vectors"], 3);
-    assert!(status["channels"][1]["model"].as_str().unwrap().starts_with("medpix-cnn@"));
+    assert!(status["channels"][1]["model"].as_str().unwrap().starts_with("medpix-effnet@"));
     // The progress stream: server-sent events carrying JSON.
     let mut res = admin.get(app.url("/api/v1/admin/index/progress")).send().await.unwrap();
     assert_eq!(res.status(), 200);

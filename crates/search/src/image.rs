@@ -73,7 +73,79 @@ pub fn prepare(grey: &GrayImage, spec: &ImageSpec) -> Result<GrayImage, SearchEr
         return Err(SearchError::Image(format!("image of {w}×{h} pixels is too small")));
     }
     let cropped = image::imageops::crop_imm(&img, left, top, right - left, bottom - top).to_image();
-    Ok(image::imageops::resize(&cropped, spec.size, spec.size, image::imageops::FilterType::Triangle))
+    Ok(resize_bilinear(&cropped, spec.size, spec.size))
+}
+
+/// Bits of the fixed-point filter weights, as in Pillow's `Resample.c` for 8-bit images.
+const PRECISION_BITS: u32 = 32 - 8 - 2;
+
+/// Pillow's bilinear (triangle) filter weights for resampling `in_size` pixels to `out_size`:
+/// for each output pixel, the first input pixel and the fixed-point weights of its window.
+fn bilinear_weights(in_size: u32, out_size: u32) -> Vec<(usize, Vec<i32>)> {
+    let scale = in_size as f64 / out_size as f64;
+    let filterscale = scale.max(1.0);
+    let support = filterscale; // the triangle's support is 1
+    (0..out_size)
+        .map(|xx| {
+            let center = (xx as f64 + 0.5) * scale;
+            // C's (int) truncates toward zero; the clamps make that the same as floor here.
+            let xmin = ((center - support + 0.5) as i64).max(0) as usize;
+            let xmax = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
+            let w: Vec<f64> = (xmin..xmax.max(xmin))
+                .map(|x| {
+                    let d = ((x as f64 - center + 0.5) / filterscale).abs();
+                    if d < 1.0 { 1.0 - d } else { 0.0 }
+                })
+                .collect();
+            let total: f64 = w.iter().sum();
+            let fixed = w
+                .iter()
+                .map(|&k| {
+                    let k = if total != 0.0 { k / total } else { k };
+                    (k * (1u32 << PRECISION_BITS) as f64 + if k < 0.0 { -0.5 } else { 0.5 }) as i32
+                })
+                .collect();
+            (xmin, fixed)
+        })
+        .collect()
+}
+
+/// One fixed-point dot product, rounded and clipped to a byte as Pillow does.
+fn sample(pixels: impl Iterator<Item = u8>, weights: &[i32]) -> u8 {
+    let acc = pixels.zip(weights).fold(1i64 << (PRECISION_BITS - 1), |acc, (p, &w)| acc + p as i64 * w as i64);
+    (acc >> PRECISION_BITS).clamp(0, 255) as u8
+}
+
+/// Resizes a grey image exactly as Pillow's `Image.resize(size, Image.BILINEAR)` does (the
+/// training code's resize): a horizontal then a vertical pass with an antialiasing triangle filter
+/// and 8-bit rounding between them. Pillow skips a pass whose size does not change; so does this.
+pub fn resize_bilinear(src: &GrayImage, width: u32, height: u32) -> GrayImage {
+    let (w, h) = src.dimensions();
+    let horizontal = if width != w {
+        let weights = bilinear_weights(w, width);
+        let row_len = w as usize;
+        let raw = src.as_raw();
+        let mut out = Vec::with_capacity(width as usize * h as usize);
+        for row in raw.chunks_exact(row_len) {
+            out.extend(weights.iter().map(|(x0, k)| sample(row[*x0..].iter().copied(), k)));
+        }
+        GrayImage::from_raw(width, h, out).unwrap_or_else(|| GrayImage::new(width, h))
+    } else {
+        src.clone()
+    };
+    if height == h {
+        return horizontal;
+    }
+    let weights = bilinear_weights(h, height);
+    let raw = horizontal.as_raw();
+    let stride = width as usize;
+    let mut out = Vec::with_capacity(width as usize * height as usize);
+    for (y0, k) in &weights {
+        for x in 0..stride {
+            out.push(sample((0..k.len()).map(|i| raw[(y0 + i) * stride + x]), k));
+        }
+    }
+    GrayImage::from_raw(width, height, out).unwrap_or_else(|| GrayImage::new(width, height))
 }
 
 impl ImageEncoder {
@@ -167,6 +239,17 @@ mod tests {
         assert!(out.pixels().all(|p| p.0[0] == 0));
         assert_eq!(frac_px(5, 0.5), 2); // half to even, like Python
         assert_eq!(frac_px(7, 0.5), 4);
+    }
+
+    #[test]
+    fn bilinear_resize_matches_pillow() {
+        // Pillow 13: im = Image.frombytes("L", (5, 3), bytes(range(0, 150, 10)));
+        // list(im.resize((3, 2), Image.BILINEAR).tobytes()), and the same for (10, 3).
+        let src = GrayImage::from_raw(5, 3, (0..150).step_by(10).map(|v| v as u8).collect()).unwrap();
+        assert_eq!(resize_bilinear(&src, 3, 2).as_raw(), &[23, 39, 55, 85, 101, 117]);
+        let up: [u8; 30] = [0, 3, 8, 13, 18, 23, 28, 33, 38, 40, 50, 53, 58, 63, 68, 73, 78, 83, 88, 90, 100, 103, 108, 113, 118, 123, 128, 133, 138, 140];
+        assert_eq!(resize_bilinear(&src, 10, 3).as_raw(), &up);
+        assert_eq!(resize_bilinear(&src, 5, 3), src);
     }
 
     #[test]
