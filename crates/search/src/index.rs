@@ -270,15 +270,8 @@ impl VectorIndex {
     }
 
     /// Adds many items at once, inserting them into the graph in parallel (items already
-    /// present are superseded). All vectors are checked before anything is added.
-    pub fn insert_batch(&self, items: Vec<(Item, Vec<f32>)>) -> Result<(), IndexError> {
-        self.insert_bulk(items)?;
-        self.refresh_snapshot(false);
-        Ok(())
-    }
-
-    /// [`insert_batch`](Self::insert_batch) for an index being built batch by batch: no new
-    /// search copy of the graph is taken (searches scan the new points exactly meanwhile);
+    /// present are superseded). All vectors are checked before anything is added. No new
+    /// search copy of the graph is taken (searches scan the new points exactly meanwhile):
     /// call [`seal`](Self::seal) after the last batch. Saves copying a growing graph after
     /// every batch, and the memory those short-lived copies leave fragmented.
     pub fn insert_bulk(&self, items: Vec<(Item, Vec<f32>)>) -> Result<(), IndexError> {
@@ -751,7 +744,8 @@ mod tests {
         assert!(idx.search(&vs[10], 10, 64, None, &[]).iter().all(|h| h.item.key != 10));
         assert_eq!(idx.search(&vs[2999], 1, 64, None, &[])[0].item.key, 10);
         let more = vs[2000..2999].iter().enumerate().map(|(i, v)| (Item { key: 2000 + i as i64, case: 6000 }, v.clone())).collect();
-        idx.insert_batch(more).unwrap();
+        idx.insert_bulk(more).unwrap();
+        idx.refresh_snapshot(false);
         assert_eq!(idx.snapshot().points(), 3000, "a new copy once SNAPSHOT_LAG points were added");
         for i in (0..2999).step_by(101) {
             if i != 10 {
