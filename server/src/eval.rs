@@ -7,7 +7,7 @@ use precedent_search::Encoders;
 use precedent_library::LibraryCase;
 use precedent_search::engine::rrf;
 use precedent_search::index::dot;
-use precedent_search::eval::{fuse, standardise, top_k, Metrics, MetricsAcc, TfIdf};
+use precedent_search::eval::{fuse, label_prior, standardise, top_k, Metrics, MetricsAcc, TfIdf};
 use precedent_search::SearchError;
 use precedent_store::blobs::sha256_hex;
 use serde::Serialize;
@@ -45,6 +45,15 @@ pub struct EvalReport {
     /// Equal weights of raw cosines (no calibration), for comparison.
     pub fused_raw: MethodReport,
     pub tfidf: MethodReport,
+    /// Reference floor: a ranking that ignores the query (library cases by how common their
+    /// label is). What a label's class sizes alone give.
+    pub prior: MethodReport,
+    /// Reference ceiling, outside the protocol: the query case given its own full text
+    /// (findings and diagnosis included) instead of its presenting text. How far the same
+    /// encoders get once the diagnosis is known.
+    pub oracle_text: MethodReport,
+    /// `oracle_text` fused with the images (z-scores, equal weights, as `fused`).
+    pub oracle_fused: MethodReport,
     /// The fusion method with the best location P@10.
     pub best_fusion: String,
     #[serde(skip)]
@@ -144,15 +153,28 @@ pub fn evaluate(
     let tfidf = TfIdf::fit(&cases.iter().map(|c| c.full_text()).collect::<Vec<_>>());
     let docs: Vec<_> = cases.iter().map(|c| tfidf.transform(&c.full_text())).collect();
     let mut acc: BTreeMap<(&str, &str), MetricsAcc> = BTreeMap::new();
+    let priors: Vec<Vec<f32>> = LABELS.iter().map(|l| label_prior(&cases.iter().map(|c| c.labels.get(*l).map(String::as_str)).collect::<Vec<_>>())).collect();
+    let n = cases.len();
     for &q in &queries {
         let qv = &vecs[q];
-        let n = cases.len();
-        let text: Vec<Option<f32>> = (0..n)
-            .map(|j| match (&qv.presenting, &vecs[j].full) {
-                (Some(a), Some(b)) if j != q => Some(dot(a, b)),
-                _ => None,
-            })
-            .collect();
+        // Relevance of a ranking `top` for query `q` and one label, added to `method`'s totals.
+        let score = |acc: &mut BTreeMap<(&str, &str), MetricsAcc>, method: &'static str, label: &'static str, top: &[usize]| {
+            let Some(want) = cases[q].labels.get(label) else { return };
+            let rel = |j: usize| cases[j].labels.get(label) == Some(want);
+            let total = (0..n).filter(|j| *j != q && rel(*j)).count();
+            let hits: Vec<bool> = top.iter().map(|j| rel(*j)).collect();
+            acc.entry((method, label)).or_default().add(&hits, total, K);
+        };
+        let text_from = |query: &Option<Vec<f32>>| -> Vec<Option<f32>> {
+            (0..n)
+                .map(|j| match (query, &vecs[j].full) {
+                    (Some(a), Some(b)) if j != q => Some(dot(a, b)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let text = text_from(&qv.presenting);
+        let oracle_text = text_from(&qv.full);
         let image: Vec<Option<f32>> = (0..n)
             .map(|j| {
                 if j == q || qv.images.is_empty() || vecs[j].images.is_empty() {
@@ -164,21 +186,31 @@ pub fn evaluate(
         let fused = fuse(&[standardise(&text), standardise(&image)], &[0.5, 0.5]);
         let fused_rrf = fuse(&[rrf(&text), rrf(&image)], &[0.5, 0.5]);
         let fused_raw = fuse(&[text.clone(), image.clone()], &[0.5, 0.5]);
+        let oracle_fused = fuse(&[standardise(&oracle_text), standardise(&image)], &[0.5, 0.5]);
         let qt = tfidf.transform(&cases[q].presenting_text());
         let tf: Vec<Option<f32>> = (0..n).map(|j| (j != q).then(|| TfIdf::dot(&qt, &docs[j]))).collect();
-        for (name, scores) in [("text", &text), ("image", &image), ("fused", &fused), ("fused_rrf", &fused_rrf), ("fused_raw", &fused_raw), ("tfidf", &tf)] {
-            if name != "text" && name != "tfidf" && enc.image.is_none() {
+        let methods = [
+            ("text", &text),
+            ("image", &image),
+            ("fused", &fused),
+            ("fused_rrf", &fused_rrf),
+            ("fused_raw", &fused_raw),
+            ("tfidf", &tf),
+            ("oracle_text", &oracle_text),
+            ("oracle_fused", &oracle_fused),
+        ];
+        for (name, scores) in methods {
+            if !["text", "tfidf", "oracle_text"].contains(&name) && enc.image.is_none() {
                 continue;
             }
             let flat: Vec<f32> = scores.iter().map(|s| s.unwrap_or(f32::NEG_INFINITY)).collect();
             let top = top_k(&flat, K, Some(q));
             for label in LABELS {
-                let Some(want) = cases[q].labels.get(label) else { continue };
-                let rel = |j: usize| cases[j].labels.get(label) == Some(want);
-                let total = (0..n).filter(|j| *j != q && rel(*j)).count();
-                let hits: Vec<bool> = top.iter().map(|j| rel(*j)).collect();
-                acc.entry((name, label)).or_default().add(&hits, total, K);
+                score(&mut acc, name, label, &top);
             }
+        }
+        for (label, prior) in LABELS.iter().zip(&priors) {
+            score(&mut acc, "prior", label, &top_k(prior, K, Some(q)));
         }
     }
     let report = |m: &str| -> MethodReport { LABELS.iter().filter_map(|l| acc.get(&(m, *l)).map(|a| (*l, a.finish()))).collect() };
@@ -201,6 +233,9 @@ pub fn evaluate(
         fused_rrf: report("fused_rrf"),
         fused_raw: report("fused_raw"),
         tfidf: report("tfidf"),
+        prior: report("prior"),
+        oracle_text: report("oracle_text"),
+        oracle_fused: report("oracle_fused"),
         best_fusion,
         models,
     })
@@ -209,12 +244,19 @@ pub fn evaluate(
 /// The human-readable table.
 pub fn table(r: &EvalReport) -> String {
     let mut out = format!("queries {}  library {}  models {}\n", r.queries, r.library, r.models.join(", "));
-    out += &format!("{:<10} {:<9} {:>6} {:>7} {:>7}\n", "method", "label", "P@10", "MRR@10", "mAP@10");
-    for (name, m) in [("text", &r.text), ("image", &r.image), ("fused", &r.fused), ("fused_rrf", &r.fused_rrf), ("fused_raw", &r.fused_raw), ("tfidf", &r.tfidf)] {
-        for (label, x) in m {
-            out += &format!("{name:<10} {label:<9} {:>6.3} {:>7.3} {:>7.3}\n", x.p10, x.mrr10, x.map10);
+    let rows = |methods: &[(&str, &MethodReport)]| {
+        let mut out = String::new();
+        for (name, m) in methods {
+            for (label, x) in *m {
+                out += &format!("{name:<12} {label:<9} {:>6.3} {:>7.3} {:>7.3}\n", x.p10, x.mrr10, x.map10);
+            }
         }
-    }
+        out
+    };
+    out += &format!("{:<12} {:<9} {:>6} {:>7} {:>7}\n", "method", "label", "P@10", "MRR@10", "mAP@10");
+    out += &rows(&[("text", &r.text), ("image", &r.image), ("fused", &r.fused), ("fused_rrf", &r.fused_rrf), ("fused_raw", &r.fused_raw), ("tfidf", &r.tfidf)]);
+    out += "reference points (not search methods):\n";
+    out += &rows(&[("prior", &r.prior), ("oracle_text", &r.oracle_text), ("oracle_fused", &r.oracle_fused)]);
     if !r.best_fusion.is_empty() {
         out += &format!("best fusion (location P@10): {}\n", r.best_fusion);
     }

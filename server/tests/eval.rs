@@ -26,7 +26,7 @@ fn eval_json_contract_on_a_synthetic_library() {
     let v: serde_json::Value = serde_json::from_str(last).unwrap();
     assert_eq!(v["queries"], 6);
     assert_eq!(v["library"], 60);
-    for method in ["text", "image", "fused", "fused_rrf", "fused_raw", "tfidf"] {
+    for method in ["text", "image", "fused", "fused_rrf", "fused_raw", "tfidf", "prior", "oracle_text", "oracle_fused"] {
         for label in ["location", "topic"] {
             for metric in ["p10", "mrr10", "map10"] {
                 let x = v[method][label][metric].as_f64().unwrap_or(-1.0);
@@ -39,7 +39,13 @@ fn eval_json_contract_on_a_synthetic_library() {
     // so the figure moves a little between machines: exactly 0.60 on one with VNNI, where the
     // earlier bound (> 0.6, passed on other machines) failed.
     assert!(v["text"]["location"]["p10"].as_f64().unwrap() >= 0.5, "{last}");
-    assert!(stdout.contains("method     label"));
+    assert!(stdout.contains("method       label"));
+    assert!(stdout.contains("reference points (not search methods):\nprior"), "{stdout}");
+    // The reference points bracket the search: knowing the diagnosis (oracle) does at least as
+    // well as the presenting text, and a ranking that ignores the query does worse.
+    let p10 = |m: &str| v[m]["location"]["p10"].as_f64().unwrap();
+    assert!(p10("oracle_text") >= p10("text") - 0.05, "{last}");
+    assert!(p10("prior") < p10("text"), "{last}");
     assert!(["z_score", "rrf", "raw"].contains(&v["best_fusion"].as_str().unwrap_or("")), "{last}");
     assert!(stdout.contains("best fusion (location P@10):"));
     // A second run reads the vector cache and gives the same numbers.

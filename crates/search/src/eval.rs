@@ -160,6 +160,17 @@ pub fn fuse(per_modality: &[Vec<Option<f32>>], weights: &[f32]) -> Vec<Option<f3
         .collect()
 }
 
+/// A ranking that ignores the query: each library item scores how many items share its label
+/// (items without the label score 0). Its P@k is the floor a search must clear, and for a label
+/// with one dominant class it sits far above the uniform-chance figure.
+pub fn label_prior(labels: &[Option<&str>]) -> Vec<f32> {
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for l in labels.iter().flatten() {
+        *count.entry(*l).or_default() += 1;
+    }
+    labels.iter().map(|l| l.map_or(0.0, |l| count[l] as f32)).collect()
+}
+
 /// How the engine's current ranking fares on doctors' relevance judgements.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
 pub struct JudgedReport {
@@ -227,6 +238,17 @@ mod tests {
         let mut none = MetricsAcc::default();
         none.add(&[false; 10], 0, 10);
         assert_eq!(none.finish(), Metrics::default());
+    }
+
+    #[test]
+    fn label_prior_ranks_the_commonest_label_first_whatever_the_query() {
+        let labels = [Some("head"), Some("chest"), Some("head"), None, Some("head"), Some("spine")];
+        let s = label_prior(&labels);
+        assert_eq!(s, vec![3.0, 1.0, 3.0, 0.0, 3.0, 1.0]);
+        // For a "head" query (item 0 excluded) the two other head items come first ...
+        assert_eq!(top_k(&s, 2, Some(0)), vec![2, 4]);
+        // ... and a "chest" query gets the same list: the prior does not look at the query.
+        assert_eq!(top_k(&s, 2, Some(1)), vec![0, 2]);
     }
 
     #[test]
