@@ -55,24 +55,25 @@ fn frac_px(side: u32, fraction: f64) -> u32 {
 /// Blacks out the masks, crops the edge bands and resizes to the model's input side.
 pub fn prepare(grey: &GrayImage, spec: &ImageSpec) -> Result<GrayImage, SearchError> {
     let (w, h) = grey.dimensions();
-    let mut img = grey.clone();
-    for [ml, mt, mr, mb] in &spec.masks {
-        for y in frac_px(h, *mt)..frac_px(h, *mb) {
-            for x in frac_px(w, *ml)..frac_px(w, *mr) {
-                img.put_pixel(x, y, image::Luma([0]));
-            }
-        }
-    }
     let [ct, cb, cl, cr] = spec.crop;
-    let [mt, mb, ml, mr] = spec.crop_min_px;
-    let top = frac_px(h, ct).max(mt);
-    let bottom = h.saturating_sub(frac_px(h, cb).max(mb));
-    let left = frac_px(w, cl).max(ml);
-    let right = w.saturating_sub(frac_px(w, cr).max(mr));
+    let [min_t, min_b, min_l, min_r] = spec.crop_min_px;
+    let top = frac_px(h, ct).max(min_t);
+    let bottom = h.saturating_sub(frac_px(h, cb).max(min_b));
+    let left = frac_px(w, cl).max(min_l);
+    let right = w.saturating_sub(frac_px(w, cr).max(min_r));
     if bottom <= top || right <= left {
         return Err(SearchError::Image(format!("image of {w}×{h} pixels is too small")));
     }
-    let cropped = image::imageops::crop_imm(&img, left, top, right - left, bottom - top).to_image();
+    // One copy: the crop. The masks are fractions of the whole image; only their part inside
+    // the crop is blacked out (the rest is cut off anyway).
+    let mut cropped = image::imageops::crop_imm(grey, left, top, right - left, bottom - top).to_image();
+    for [ml, mt, mr, mb] in &spec.masks {
+        for y in frac_px(h, *mt).max(top)..frac_px(h, *mb).min(bottom) {
+            for x in frac_px(w, *ml).max(left)..frac_px(w, *mr).min(right) {
+                cropped.put_pixel(x - left, y - top, image::Luma([0]));
+            }
+        }
+    }
     Ok(resize_bilinear(&cropped, spec.size, spec.size))
 }
 
@@ -239,6 +240,29 @@ mod tests {
         assert!(out.pixels().all(|p| p.0[0] == 0));
         assert_eq!(frac_px(5, 0.5), 2); // half to even, like Python
         assert_eq!(frac_px(7, 0.5), 4);
+    }
+
+    #[test]
+    fn masking_inside_the_crop_equals_masking_the_whole_image_then_cropping() {
+        // The order Python's preprocessing uses: black out on the full image, then crop.
+        let img = GrayImage::from_fn(97, 83, |x, y| image::Luma([((x * 7 + y * 13) % 251) as u8 + 1]));
+        let mut s = spec([0.12, 0.15, 0.1, 0.05]);
+        s.crop_min_px = [0, 30, 3, 0];
+        s.masks = vec![[0.2, 0.0, 1.0, 0.25], [0.0, 0.4, 0.3, 0.6], [0.9, 0.9, 1.0, 1.0]];
+        s.size = 40;
+        let (w, h) = img.dimensions();
+        let mut whole = img.clone();
+        for [ml, mt, mr, mb] in &s.masks {
+            for y in frac_px(h, *mt)..frac_px(h, *mb) {
+                for x in frac_px(w, *ml)..frac_px(w, *mr) {
+                    whole.put_pixel(x, y, image::Luma([0]));
+                }
+            }
+        }
+        let (top, left) = (frac_px(h, 0.12), frac_px(w, 0.1).max(3));
+        let (bottom, right) = (h - frac_px(h, 0.15).max(30), w - frac_px(w, 0.05));
+        let cropped = image::imageops::crop_imm(&whole, left, top, right - left, bottom - top).to_image();
+        assert_eq!(prepare(&img, &s).unwrap(), resize_bilinear(&cropped, s.size, s.size));
     }
 
     #[test]
