@@ -2,7 +2,9 @@
 //! on any library in the import format, straight from the folder (no database). Queries are a
 //! case's presenting information (history + exam text, and its images); the query case is
 //! excluded; relevance is the same `location` label, and separately the same `topic` label.
-//! Reported for text-only, image-only and fused search (exact cosine) and a TF-IDF baseline.
+//! Reported for text-only, image-only and fused search (exact cosine) and a TF-IDF baseline,
+//! with two reference points outside the protocol: a query-blind ranking (`prior`) and the
+//! query given its own full text (`oracle_*`).
 use precedent_search::Encoders;
 use precedent_library::LibraryCase;
 use precedent_search::engine::rrf;
