@@ -185,10 +185,11 @@ pub fn evaluate(
                 qv.images.iter().flat_map(|a| vecs[j].images.iter().map(move |b| dot(a, b))).reduce(f32::max)
             })
             .collect();
-        let fused = fuse(&[standardise(&text), standardise(&image)], &[0.5, 0.5]);
+        let image_z = standardise(&image);
+        let fused = fuse(&[standardise(&text), image_z.clone()], &[0.5, 0.5]);
         let fused_rrf = fuse(&[rrf(&text), rrf(&image)], &[0.5, 0.5]);
         let fused_raw = fuse(&[text.clone(), image.clone()], &[0.5, 0.5]);
-        let oracle_fused = fuse(&[standardise(&oracle_text), standardise(&image)], &[0.5, 0.5]);
+        let oracle_fused = fuse(&[standardise(&oracle_text), image_z], &[0.5, 0.5]);
         let qt = tfidf.transform(&cases[q].presenting_text());
         let tf: Vec<Option<f32>> = (0..n).map(|j| (j != q).then(|| TfIdf::dot(&qt, &docs[j]))).collect();
         let methods = [
