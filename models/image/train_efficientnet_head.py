@@ -42,38 +42,40 @@ def imagenet_backbone() -> EfficientNetLite0:
     return net.eval()
 
 
-class Encoder(nn.Module):
-    """Grey 1 x 1 x 224 x 224 input, normalised as (v - 0.5) / 0.5 -> 128-d unit vector."""
-
-    def __init__(self, backbone: EfficientNetLite0, mu: torch.Tensor, sd: torch.Tensor, head: nn.Module):
-        super().__init__()
-        self.backbone = backbone
-        # The input is grey: the RGB stem's three input channels collapse into one.
-        stem = backbone._conv_stem
-        grey = type(stem)(1, stem.out_channels, stem.kernel_size, stem.stride, bias=False)
-        grey.weight.data = stem.weight.data.sum(1, keepdim=True)
-        self.backbone._conv_stem = grey
-        self.register_buffer("mu", mu)
-        self.register_buffer("sd", sd)
-        self.head = head
-
-    def forward(self, x):
-        f = gem(self.backbone.features(x))
-        return F.normalize(self.head((f - self.mu) / self.sd), dim=1)
-
-
 def gem(f: torch.Tensor) -> torch.Tensor:
     """Generalised-mean pooling (p = 3) over the spatial grid."""
     return f.clamp(min=1e-6).pow(3).mean((2, 3)).pow(1 / 3)
 
 
 class Pooled(nn.Module):
+    """The backbone's GeM features: what the head is trained on, and the first half of Encoder."""
+
     def __init__(self, backbone):
         super().__init__()
         self.backbone = backbone
 
     def forward(self, x):
         return gem(self.backbone.features(x))
+
+
+class Encoder(nn.Module):
+    """Grey 1 x 1 x 224 x 224 input, normalised as (v - 0.5) / 0.5 -> 128-d unit vector."""
+
+    def __init__(self, backbone: EfficientNetLite0, mu: torch.Tensor, sd: torch.Tensor, head: nn.Module):
+        super().__init__()
+        self.pooled = Pooled(backbone)
+        # The input is grey: the RGB stem's three input channels collapse into one.
+        stem = backbone._conv_stem
+        grey = type(stem)(1, stem.out_channels, stem.kernel_size, stem.stride, bias=False)
+        grey.weight.data = stem.weight.data.sum(1, keepdim=True)
+        backbone._conv_stem = grey
+        self.register_buffer("mu", mu)
+        self.register_buffer("sd", sd)
+        self.head = head
+
+    def forward(self, x):
+        f = self.pooled(x)
+        return F.normalize(self.head((f - self.mu) / self.sd), dim=1)
 
 
 def frozen_features(backbone, images: np.ndarray, threads: int, tmp: Path) -> np.ndarray:
