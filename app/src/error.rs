@@ -53,29 +53,20 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// A use case's refusal as the page sees it (same message, same status).
 #[cfg(feature = "ssr")]
-mod ssr_impls {
-    use super::AppError;
-    use precedent_store::StoreError;
-
-    impl From<StoreError> for AppError {
-        fn from(e: StoreError) -> Self {
-            match e {
-                StoreError::NotFound => AppError::NotFound,
-                StoreError::Conflict(what) => AppError::Conflict(format!("{} already exists.", capitalise(&what))),
-                other => {
-                    tracing::error!(error = %other, "storage failure");
-                    AppError::Internal
-                }
-            }
-        }
-    }
-
-    fn capitalise(s: &str) -> String {
-        let mut c = s.chars();
-        match c.next() {
-            Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-            None => String::new(),
+impl From<precedent_service::ServiceError> for AppError {
+    fn from(e: precedent_service::ServiceError) -> Self {
+        use precedent_service::ServiceError as S;
+        match e {
+            S::Unauthenticated => AppError::Unauthenticated,
+            S::Forbidden => AppError::Forbidden,
+            S::NotFound => AppError::NotFound,
+            S::Invalid(m) => AppError::Invalid(m),
+            S::Conflict(m) => AppError::Conflict(m),
+            S::RateLimited(s) => AppError::RateLimited(s),
+            S::Unavailable(m) => AppError::Unavailable(m),
+            S::Internal => AppError::Internal,
         }
     }
 }

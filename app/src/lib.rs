@@ -5,7 +5,6 @@ pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod cases;
-pub mod dto;
 pub mod error;
 pub mod labs;
 pub mod review;
@@ -14,6 +13,9 @@ pub mod similar;
 pub mod ssr;
 #[cfg(feature = "hydrate")]
 mod upload;
+
+/// The types the pages share with the server functions and the JSON API.
+pub use precedent_types::dto;
 
 use crate::auth::{Login, Logout, Signup};
 use leptos::prelude::*;
@@ -57,10 +59,7 @@ pub fn App() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let logout = ServerAction::<Logout>::new();
     let signup = ServerAction::<Signup>::new();
-    let user = Resource::new(
-        move || (login.version().get(), signup.version().get(), logout.version().get()),
-        |_| auth::current_user(),
-    );
+    let user = Resource::new(move || (login.version().get(), signup.version().get(), logout.version().get()), |_| auth::current_user());
     provide_context(AuthContext { login, logout, signup, user });
     // Tests (and people) can tell when the page has become interactive.
     Effect::new(move |_| {

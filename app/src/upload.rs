@@ -54,10 +54,6 @@ async fn post(url: &str, data: &web_sys::FormData) -> Result<serde_json::Value, 
     if response.ok() {
         Ok(body)
     } else {
-        Err(body
-            .get("error")
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("The upload failed (HTTP {}).", response.status())))
+        Err(body.get("error").and_then(|v| v.as_str()).map(str::to_string).unwrap_or_else(|| format!("The upload failed (HTTP {}).", response.status())))
     }
 }

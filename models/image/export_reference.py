@@ -1,6 +1,6 @@
 """Write reference vectors for the default image encoder in models.toml: three small test images
 (grey, colour, odd sizes) are preprocessed exactly as in training and run through its ONNX file
-with ONNX Runtime; crates/search/tests/image_encoder.rs checks that the Rust path agrees.
+with ONNX Runtime; crates/encoders/tests/image_encoder.rs checks that the Rust path agrees.
 
     ~/.cache/precedent-export-venv/bin/python models/image/export_reference.py
 """

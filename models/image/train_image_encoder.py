@@ -41,7 +41,7 @@ CUTOUT = False
 
 def preprocess(im: Image.Image, size: int) -> np.ndarray:
     """Grey, black out the masks, crop the edge bands, resize to size x size; uint8 array.
-    Mirrors crates/search/src/image.rs."""
+    Mirrors crates/encoders/src/image.rs."""
     im = im.convert("L")
     w, h = im.size
     for ml, mt, mr, mb in MASKS:

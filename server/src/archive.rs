@@ -169,11 +169,8 @@ fn library_root(dest: &Path) -> Result<PathBuf, ArchiveError> {
     if is_library(dest) {
         return Ok(dest.to_path_buf());
     }
-    let dirs: Vec<PathBuf> = std::fs::read_dir(dest)?
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != "__MACOSX")
-        .map(|e| e.path())
-        .collect();
+    let dirs: Vec<PathBuf> =
+        std::fs::read_dir(dest)?.flatten().filter(|e| e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != "__MACOSX").map(|e| e.path()).collect();
     match dirs.as_slice() {
         [one] if is_library(one) => Ok(one.clone()),
         _ => Err(ArchiveError::NoLibrary),

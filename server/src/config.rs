@@ -42,6 +42,8 @@ pub struct Config {
     pub pdf_timeout_secs: u64,
     /// `PRECEDENT_PDF_MAX_MEMORY_MB` (default 1024): the reader process's address-space cap.
     pub pdf_max_memory_mb: u64,
+    /// The program the isolated PDF reader runs (`<it> labs worker`); default: this binary.
+    pub pdf_worker_exe: Option<PathBuf>,
     /// `PRECEDENT_SESSION_MAX_HOURS` (default 12): a session ends this long after its login,
     /// however active it is.
     pub session_max_hours: i64,
@@ -91,6 +93,7 @@ impl std::fmt::Debug for Config {
             .field("pdf_isolation", &self.pdf_isolation)
             .field("pdf_timeout_secs", &self.pdf_timeout_secs)
             .field("pdf_max_memory_mb", &self.pdf_max_memory_mb)
+            .field("pdf_worker_exe", &self.pdf_worker_exe)
             .field("session_max_hours", &self.session_max_hours)
             .field("job_lease_secs", &self.job_lease_secs)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<set>"))
@@ -144,22 +147,24 @@ impl Config {
             max_upload_mb: parsed("PRECEDENT_MAX_UPLOAD_MB", 25)?,
             max_import_mb: parsed("PRECEDENT_MAX_IMPORT_MB", 2048)?,
             db_max_connections: parsed("PRECEDENT_DB_MAX_CONNECTIONS", 16)?,
-            models_manifest: precedent_search::Manifest::default_path(),
+            models_manifest: precedent_encoders::Manifest::default_path(),
             encoder_threads: parsed("PRECEDENT_ENCODER_THREADS", 1)?,
             pdf_isolation: parsed("PRECEDENT_PDF_ISOLATION", PdfIsolation::Process)?,
             pdf_timeout_secs: parsed("PRECEDENT_PDF_TIMEOUT_SECS", 10)?,
             pdf_max_memory_mb: parsed("PRECEDENT_PDF_MAX_MEMORY_MB", 1024)?,
+            pdf_worker_exe: None,
             session_max_hours: parsed("PRECEDENT_SESSION_MAX_HOURS", SESSION_MAX_HOURS)?,
             job_lease_secs: parsed("PRECEDENT_JOB_LEASE_SECS", 300)?,
             metrics_token: var("PRECEDENT_METRICS_TOKEN"),
         })
     }
 
-    /// The lab-report reader: a child process running this same binary (`labs worker`), or a
-    /// thread when so configured or when this binary's path is unknown.
+    /// The lab-report reader: a child process running this same binary (or `pdf_worker_exe`)
+    /// as `labs worker`, or a thread when so configured or when this binary's path is unknown.
     pub fn pdf_reader(&self) -> precedent_labs::PdfReader {
         let timeout = std::time::Duration::from_secs(self.pdf_timeout_secs.max(1));
-        match (self.pdf_isolation, std::env::current_exe()) {
+        let exe = self.pdf_worker_exe.clone().map_or_else(std::env::current_exe, Ok);
+        match (self.pdf_isolation, exe) {
             (PdfIsolation::Process, Ok(exe)) => precedent_labs::PdfReader::in_process(exe, self.pdf_max_memory_mb.max(64), timeout),
             (PdfIsolation::Process, Err(e)) => {
                 tracing::warn!(error = %e, "this binary's path is unknown; lab reports are read in-process");

@@ -5,12 +5,12 @@
 //! Reported for text-only, image-only and fused search (exact cosine) and a TF-IDF baseline,
 //! with two reference points outside the protocol: a query-blind ranking (`prior`) and the
 //! query given its own full text (`oracle_*`).
-use precedent_search::Encoders;
+use precedent_encoders::EncodeError;
+use precedent_encoders::Encoders;
 use precedent_library::LibraryCase;
-use precedent_search::engine::rrf;
-use precedent_search::index::dot;
 use precedent_search::eval::{fuse, label_prior, standardise, top_k, Metrics, MetricsAcc, TfIdf};
-use precedent_search::SearchError;
+use precedent_search::fusion::rrf;
+use precedent_search::vector::dot;
 use precedent_store::blobs::sha256_hex;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -24,7 +24,7 @@ pub enum EvalError {
     #[error(transparent)]
     Library(#[from] precedent_library::LibraryError),
     #[error(transparent)]
-    Encode(#[from] SearchError),
+    Encode(#[from] EncodeError),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
     #[error("no query case (check --query-split and --library-split)")]
@@ -77,7 +77,7 @@ impl VectorCache {
         self.dir.join(safe).join(&sha[..2]).join(sha)
     }
 
-    pub fn get_or(&self, model: &str, sha: &str, compute: impl FnOnce() -> Result<Vec<f32>, SearchError>) -> Result<Vec<f32>, EvalError> {
+    pub fn get_or(&self, model: &str, sha: &str, compute: impl FnOnce() -> Result<Vec<f32>, EncodeError>) -> Result<Vec<f32>, EvalError> {
         let path = self.path(model, sha);
         if let Ok(bytes) = std::fs::read(&path) {
             if bytes.len() % 4 == 0 && !bytes.is_empty() {

@@ -1,67 +1,49 @@
-//! HTTP plumbing for the plain axum handlers: the error type that becomes a response, who is
-//! asking, and content negotiation between browsers and programs.
+//! HTTP plumbing for the plain axum handlers: the error type that becomes a response, and
+//! content negotiation between browsers and programs. (Who is asking: the
+//! [`Caller`](precedent_service::Caller) extractor.)
 use crate::intake::IntakeError;
-use app::error::AppError;
-use app::ssr::AppState;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
-use precedent_accounts::Actor;
-use tower_sessions::Session;
+use precedent_service::ServiceError;
 
 /// An error answered as JSON `{"error": "..."}` with a matching status. Internal causes are
 /// logged where they happen and never sent.
 #[derive(Debug)]
-pub struct ApiError(pub AppError);
+pub struct ApiError(pub ServiceError);
 
-impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
         ApiError(e)
     }
 }
 
 impl From<precedent_store::StoreError> for ApiError {
     fn from(e: precedent_store::StoreError) -> Self {
-        ApiError(AppError::from(e))
+        ApiError(ServiceError::from(e))
     }
 }
 
 impl From<IntakeError> for ApiError {
     fn from(e: IntakeError) -> Self {
         match e {
-            IntakeError::Invalid(m) => ApiError(AppError::Invalid(m)),
-            IntakeError::Media(m) => ApiError(AppError::Invalid(m.to_string())),
+            IntakeError::Invalid(m) => ApiError(ServiceError::Invalid(m)),
+            IntakeError::Media(m) => ApiError(ServiceError::Invalid(m.to_string())),
             IntakeError::Store(s) => ApiError::from(s),
-            IntakeError::Task(t) => {
-                tracing::error!(error = %t, "intake task failed");
-                ApiError(AppError::Internal)
-            }
+            IntakeError::Task(t) => ApiError(ServiceError::internal("intake task failed", t)),
         }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(serde_json::json!({ "error": self.0.to_string() }))).into_response()
-    }
-}
-
-/// The signed-in user, or 401.
-pub async fn require_actor(st: &AppState, session: &Session) -> Result<Actor, ApiError> {
-    match app::ssr::actor_from_session(st, session).await? {
-        Some((actor, _)) => Ok(actor),
-        None => Err(ApiError(AppError::Unauthenticated)),
+        self.0.into_response()
     }
 }
 
 /// True when the client asked for JSON (programs and the hydrated page), false for a plain
 /// browser form submission.
 pub fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v.contains("application/json") || !v.contains("text/html"))
+    headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_none_or(|v| v.contains("application/json") || !v.contains("text/html"))
 }
 
 /// Percent-encodes a query-string value.
@@ -76,9 +58,9 @@ pub fn encode_query(s: &str) -> String {
     out
 }
 
-/// The client's address as recorded in the audit log.
-pub fn ip_of(addr: std::net::SocketAddr) -> Option<String> {
-    Some(addr.ip().to_string())
+/// Logs an I/O failure and answers the opaque internal error.
+pub fn internal(what: &str, e: std::io::Error) -> ApiError {
+    ApiError(ServiceError::internal(what, e))
 }
 
 #[cfg(test)]

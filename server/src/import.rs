@@ -3,9 +3,9 @@
 //! so a re-run (or a run after a crash) imports only what is missing. Refused rows are reported
 //! with their reason and never stop the rest.
 use crate::intake::{self, IntakeError, Upload, UploadImage, UploadReport};
-use app::ssr::AppState;
 use precedent_accounts::Actor;
 use precedent_library::{LibraryCase, Refusal};
+use precedent_service::AppState;
 use precedent_store::StoreError;
 use precedent_types::{Modality, Role};
 use std::collections::HashSet;
@@ -103,12 +103,7 @@ fn upload_of(c: &LibraryCase, source: &str) -> std::io::Result<Upload> {
 pub const MAX_FILES_PER_IMPORTED_CASE: usize = 500;
 
 /// Imports `dir` for `owner`, calling `progress(done, total, &report)` after each row.
-pub async fn import(
-    st: &AppState,
-    dir: &Path,
-    owner: Actor,
-    mut progress: impl FnMut(usize, usize, &ImportReport),
-) -> Result<ImportReport, ImportError> {
+pub async fn import(st: &AppState, dir: &Path, owner: Actor, mut progress: impl FnMut(usize, usize, &ImportReport)) -> Result<ImportReport, ImportError> {
     let lib = precedent_library::open(dir)?;
     // Teaching libraries hold cases with dozens of images; the per-file size limits still apply.
     let mut st = st.clone();
@@ -117,14 +112,13 @@ pub async fn import(
     let source = format!("import:{}", lib.name);
     let mut report = ImportReport { library: lib.name.clone(), rows: lib.cases.len() + lib.refused.len(), ..Default::default() };
     report.refused.extend(lib.refused.into_iter().map(RefusedRow::from));
-    let present: HashSet<String> =
-        sqlx::query_scalar::<_, String>("SELECT external_ref FROM cases WHERE source = $1 AND external_ref IS NOT NULL")
-            .bind(&source)
-            .fetch_all(&st.pool)
-            .await
-            .map_err(StoreError::from)?
-            .into_iter()
-            .collect();
+    let present: HashSet<String> = sqlx::query_scalar::<_, String>("SELECT external_ref FROM cases WHERE source = $1 AND external_ref IS NOT NULL")
+        .bind(&source)
+        .fetch_all(&st.pool)
+        .await
+        .map_err(StoreError::from)?
+        .into_iter()
+        .collect();
     let total = lib.cases.len();
     for (i, c) in lib.cases.iter().enumerate() {
         if present.contains(&c.key) {

@@ -1,10 +1,10 @@
 //! Case intake: the one path by which a case enters Precedent (browser form, JSON API, demo
 //! seeding). Everything is checked before anything is written; file bytes are stored before the
 //! rows that name them, and the rows are written in one transaction.
-use app::ssr::AppState;
 use precedent_accounts::Actor;
 use precedent_labs::PdfReader;
 use precedent_media::{accept_image, accept_pdf, check_size, ImageLimits, MediaError};
+use precedent_service::AppState;
 use precedent_store::cases::{NewCase, NewImage, NewReport};
 use precedent_store::StoreError;
 use precedent_types::{CaseId, Modality};
@@ -69,7 +69,7 @@ fn clean_name(name: &str, fallback: &str) -> String {
 }
 
 /// Checks the text fields; returns the trimmed upload.
-pub fn validate(mut u: Upload, limits: &app::ssr::UploadLimits) -> Result<Upload, IntakeError> {
+pub fn validate(mut u: Upload, limits: &precedent_service::UploadLimits) -> Result<Upload, IntakeError> {
     u.title = u.title.trim().to_string();
     if u.title.is_empty() {
         return Err(IntakeError::Invalid("Give the case a title.".into()));
@@ -79,9 +79,7 @@ pub fn validate(mut u: Upload, limits: &app::ssr::UploadLimits) -> Result<Upload
     }
     for (label, text) in [("history", &u.history), ("examination", &u.exam), ("findings", &u.findings)] {
         if text.chars().count() > MAX_TEXT {
-            return Err(IntakeError::Invalid(format!(
-                "The {label} text is too long (at most {MAX_TEXT} characters); attach long documents as PDF instead."
-            )));
+            return Err(IntakeError::Invalid(format!("The {label} text is too long (at most {MAX_TEXT} characters); attach long documents as PDF instead.")));
         }
     }
     if let Some(age) = u.age_years {
@@ -123,14 +121,12 @@ pub async fn create_case(st: &AppState, actor: Actor, upload: Upload, ip: Option
     let blobs = st.blobs.clone();
     let pdf = st.pdf.clone();
     // Decoding, thumbnails, PDF text and hashing are CPU work: keep them off the async threads.
-    let prepared = tokio::task::spawn_blocking(move || prepare(u, limits, &blobs, &pdf))
-        .await
-        .map_err(|e| IntakeError::Task(e.to_string()))??;
+    let prepared = tokio::task::spawn_blocking(move || prepare(u, limits, &blobs, &pdf)).await.map_err(|e| IntakeError::Task(e.to_string()))??;
     let new = NewCase { owner: actor.id, ..prepared };
     Ok(precedent_store::cases::create(&st.pool, &new, ip, actor.role).await?)
 }
 
-fn prepare(u: Upload, limits: app::ssr::UploadLimits, blobs: &precedent_store::BlobStore, pdf: &PdfReader) -> Result<NewCase, IntakeError> {
+fn prepare(u: Upload, limits: precedent_service::UploadLimits, blobs: &precedent_store::BlobStore, pdf: &PdfReader) -> Result<NewCase, IntakeError> {
     let image_limits = ImageLimits { max_side: limits.max_image_side, ..ImageLimits::default() };
     let mut accepted = Vec::with_capacity(u.images.len());
     for img in &u.images {
@@ -192,7 +188,7 @@ mod tests {
 
     #[test]
     fn validation_messages_are_clear() {
-        let limits = app::ssr::UploadLimits::default();
+        let limits = precedent_service::UploadLimits::default();
         let err = validate(Upload { title: "  ".into(), ..Default::default() }, &limits).unwrap_err();
         assert_eq!(err.to_string(), "Give the case a title.");
         let long = Upload { title: "t".into(), history: "x".repeat(MAX_TEXT + 1), ..Default::default() };
@@ -206,8 +202,7 @@ mod tests {
         let no_scan = Upload { title: "t".into(), ..Default::default() };
         assert!(validate(no_scan, &limits).unwrap_err().to_string().contains("at least one scan"));
         let scan = UploadImage { filename: "a.png".into(), bytes: vec![1], modality: Modality::Ct, plane: None, caption: None };
-        let ok = validate(Upload { title: " Cough ".into(), sex: Some("F".into()), images: vec![scan], ..Default::default() }, &limits)
-            .unwrap();
+        let ok = validate(Upload { title: " Cough ".into(), sex: Some("F".into()), images: vec![scan], ..Default::default() }, &limits).unwrap();
         assert_eq!(ok.title, "Cough");
         assert_eq!(ok.source, "upload");
         assert_eq!(clean_name("C:\\x\\scan.png", "f"), "scan.png");

@@ -37,7 +37,7 @@ pub fn read_report(reader: &PdfReader, filename: &str, bytes: &[u8]) -> ReadRepo
 pub fn values_from_text(text: &str) -> (Vec<NewLabValue>, Option<time::Date>) {
     let (values, collected) = read_values(text);
     let collected_on = collected.and_then(|d| time::Date::parse(&d, time::macros::format_description!("[year]-[month]-[day]")).ok());
-    (values.iter().map(app::labs::service::stored).collect(), collected_on)
+    (values.iter().map(precedent_store::labs::NewLabValue::from).collect(), collected_on)
 }
 
 /// What `precedent labs backfill` did.
@@ -58,7 +58,12 @@ pub struct BackfillReport {
 /// or whose reading failed); with `reread`, PDFs that could not be read are read again from the
 /// blob store with `reader`. Each report is written in its own transaction and its case's lab
 /// profile is marked changed, so the running index picks it up.
-pub async fn backfill(pool: &sqlx::PgPool, blobs: &precedent_store::BlobStore, reader: &PdfReader, reread: bool) -> Result<BackfillReport, crate::ServerError> {
+pub async fn backfill(
+    pool: &sqlx::PgPool,
+    blobs: &precedent_store::BlobStore,
+    reader: &PdfReader,
+    reread: bool,
+) -> Result<BackfillReport, crate::error::ServerError> {
     let pending = precedent_store::labs::reports_without_values(pool).await?;
     let mut out = BackfillReport { reports: pending.len(), ..Default::default() };
     for r in pending {
@@ -71,7 +76,7 @@ pub async fn backfill(pool: &sqlx::PgPool, blobs: &precedent_store::BlobStore, r
                 let bytes = blobs.get(&r.sha256)?;
                 let (reader, name) = (reader.clone(), r.filename.clone());
                 out.reread += 1;
-                tokio::task::spawn_blocking(move || read_report(&reader, &name, &bytes)).await.map_err(|e| crate::ServerError::Other(e.to_string()))?
+                tokio::task::spawn_blocking(move || read_report(&reader, &name, &bytes)).await.map_err(|e| crate::error::ServerError::Other(e.to_string()))?
             }
             _ => {
                 out.still_empty += 1;
@@ -184,8 +189,17 @@ pub fn bench(seed: u64, per_layout: usize, isolated: Option<&PdfReader>) -> Resu
                     e.unit,
                     e.low,
                     e.high,
-                    got.map(|g| format!("{} = {:?}{:?} {:?} [{:?}–{:?}] from “{}”", g.printed_name, g.qualifier, g.value.map(|v| v.to_string()).or(g.text_value.clone()), g.unit, g.low, g.high, g.raw.replace('\n', " / ")))
-                        .unwrap_or_else(|| "nothing".into())
+                    got.map(|g| format!(
+                        "{} = {:?}{:?} {:?} [{:?}–{:?}] from “{}”",
+                        g.printed_name,
+                        g.qualifier,
+                        g.value.map(|v| v.to_string()).or(g.text_value.clone()),
+                        g.unit,
+                        g.low,
+                        g.high,
+                        g.raw.replace('\n', " / ")
+                    ))
+                    .unwrap_or_else(|| "nothing".into())
                 ));
             }
         }

@@ -4,18 +4,16 @@
 //!
 //! Labels are bounded: routes are the router's templates (`/api/v1/cases/{id}`), never raw
 //! paths or query strings, so nothing a user typed reaches the metrics.
-use crate::http::{require_actor, ApiError};
-use app::error::AppError;
-use app::ssr::AppState;
+use crate::http::ApiError;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use precedent_service::{AppState, Caller, ServiceError};
 use precedent_types::Role;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use tower_sessions::Session;
 
 /// Latency buckets (seconds) for every `*_seconds` histogram: 0.5 ms to 10 s.
 const BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -26,9 +24,7 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 pub fn install() -> Option<&'static PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
-            let built = PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)
-                .and_then(|b| b.install_recorder());
+            let built = PrometheusBuilder::new().set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS).and_then(|b| b.install_recorder());
             match built {
                 Ok(handle) => {
                     // Histograms are drained into their buckets by the upkeep; without it they
@@ -56,7 +52,8 @@ pub async fn track(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
-    metrics::histogram!("precedent_http_request_duration_seconds", "route" => route, "method" => method, "status" => status).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("precedent_http_request_duration_seconds", "route" => route, "method" => method, "status" => status)
+        .record(started.elapsed().as_secs_f64());
     res
 }
 
@@ -70,12 +67,12 @@ fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
 }
 
 /// `GET /metrics`: for admins, or for a scraper presenting `PRECEDENT_METRICS_TOKEN`.
-pub async fn endpoint(State(st): State<AppState>, session: Session, headers: HeaderMap) -> Response {
+pub async fn endpoint(State(st): State<AppState>, caller: Result<Caller, ServiceError>, headers: HeaderMap) -> Response {
     let by_token = st.metrics_token.as_deref().is_some_and(|t| bearer_matches(&headers, t));
     if !by_token {
-        match require_actor(&st, &session).await {
-            Ok(actor) if actor.role == Role::Admin => {}
-            Ok(_) => return ApiError(AppError::Forbidden).into_response(),
+        match caller {
+            Ok(c) if c.actor.role == Role::Admin => {}
+            Ok(_) => return ApiError(ServiceError::Forbidden).into_response(),
             Err(e) => return e.into_response(),
         }
     }

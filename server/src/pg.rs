@@ -49,9 +49,7 @@ pub fn find_bin() -> Result<PathBuf, PgError> {
     if let Some((_, bin)) = versions.pop() {
         return Ok(bin);
     }
-    std::env::var_os("PATH")
-        .and_then(|p| std::env::split_paths(&p).find(|d| d.join("initdb").exists() && d.join("pg_ctl").exists()))
-        .ok_or(PgError::NoBinaries)
+    std::env::var_os("PATH").and_then(|p| std::env::split_paths(&p).find(|d| d.join("initdb").exists() && d.join("pg_ctl").exists())).ok_or(PgError::NoBinaries)
 }
 
 fn is_root() -> bool {
@@ -172,10 +170,7 @@ impl ManagedPg {
             return Ok(false);
         }
         let log = self.pgdata.join("server.log");
-        let opts = format!(
-            "-c listen_addresses='' -k {} -c unix_socket_permissions=0700 -c max_connections=200 -c fsync=on",
-            self.sockdir.display()
-        );
+        let opts = format!("-c listen_addresses='' -k {} -c unix_socket_permissions=0700 -c max_connections=200 -c fsync=on", self.sockdir.display());
         let mut c = self.command("pg_ctl");
         c.arg("-D").arg(&self.pgdata).arg("-l").arg(&log).args(["-w", "-t", "60", "-o", &opts, "start"]);
         self.run("pg_ctl start", c)?;
@@ -197,10 +192,5 @@ impl ManagedPg {
 
 /// Whether the `postgres` user can enter every directory down to `dir`.
 fn postgres_can_reach(dir: &Path) -> bool {
-    Command::new("runuser")
-        .args(["-u", "postgres", "--", "test", "-x"])
-        .arg(dir)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
+    Command::new("runuser").args(["-u", "postgres", "--", "test", "-x"]).arg(dir).status().map(|s| s.success()).unwrap_or(false)
 }

@@ -2,16 +2,23 @@
 //! vectors the new models lack are computed first (outside the job queue), then new indexes
 //! are built while searches keep using the live ones, then swapped in. Shared by
 //! `precedent reindex` and the admin page.
-use app::error::AppError;
-use app::ssr::{ModelChoice, ReindexDone, Reindexer};
-use precedent_search::manifest::Modality;
-use precedent_search::{Encoders, EncoderSlot, Manifest};
+use precedent_encoders::manifest::Modality;
+use precedent_encoders::{EncoderSlot, Encoders, Manifest};
+use precedent_service::ServiceError;
+use precedent_service::{ModelChoice, ReindexDone, Reindexer};
 use precedent_similarity::{Progress, Similarity};
 use precedent_store::BlobStore;
 use sqlx::PgPool;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+
+/// The models and dimensions of `encoders`, as the indexes record them.
+pub fn models_of(encoders: &Encoders) -> precedent_similarity::Models {
+    let (text, image) = encoders.model_ids();
+    let (text_dim, image_dim) = encoders.dims();
+    precedent_similarity::Models { text, image, text_dim, image_dim }
+}
 
 /// Checks that the chosen names are encoders of the right kind in the manifest.
 pub fn check_choice(manifest: &Path, choice: &ModelChoice) -> Result<(), String> {
@@ -76,17 +83,18 @@ pub async fn embed_missing(pool: &PgPool, blobs: &BlobStore, enc: &Arc<Encoders>
 pub fn reindexer(pool: PgPool, blobs: BlobStore, similarity: Arc<Similarity>, slot: Arc<EncoderSlot>, manifest: PathBuf, threads: usize) -> Reindexer {
     let busy = Arc::new(AtomicBool::new(false));
     Arc::new(move |choice: ModelChoice, done: ReindexDone| {
-        check_choice(&manifest, &choice).map_err(AppError::Invalid)?;
+        check_choice(&manifest, &choice).map_err(ServiceError::Invalid)?;
         if similarity.is_building() || busy.swap(true, Ordering::SeqCst) {
-            return Err(AppError::Conflict("A rebuild is already running.".into()));
+            return Err(ServiceError::Conflict("A rebuild is already running.".into()));
         }
-        let (pool, blobs, sim, slot, manifest, busy) = (pool.clone(), blobs.clone(), Arc::clone(&similarity), Arc::clone(&slot), manifest.clone(), Arc::clone(&busy));
+        let (pool, blobs, sim, slot, manifest, busy) =
+            (pool.clone(), blobs.clone(), Arc::clone(&similarity), Arc::clone(&slot), manifest.clone(), Arc::clone(&busy));
         tokio::spawn(async move {
             let report = |p: &Progress| sim.report_progress(p.clone());
             report(&Progress { running: true, phase: "loading models".into(), ..Progress::default() });
             let outcome = async {
                 let enc = encoders_for(&manifest, slot.get(), choice, threads).await?;
-                let models = crate::models_of(&enc);
+                let models = models_of(&enc);
                 let switching = models != sim.models();
                 if switching {
                     let n = embed_missing(&pool, &blobs, &enc, &report).await?;

@@ -1,8 +1,8 @@
 //! The demo: accounts for each role and synthetic cases from `precedent-synth`, entered through
 //! the same intake path as real uploads. Idempotent: a case already seeded is skipped.
 use crate::intake::{self, IntakeError, Upload, UploadImage, UploadReport};
-use app::ssr::AppState;
 use precedent_accounts::{hash_password, Actor};
+use precedent_service::AppState;
 use precedent_store::{users, StoreError};
 use precedent_types::{Certainty, Role};
 
@@ -47,9 +47,7 @@ pub async fn seed_cases(st: &AppState, n: usize, seed: u64) -> Result<usize, Int
     let doctor = accounts.iter().find(|u| u.role == Role::Doctor).ok_or(StoreError::NotFound)?;
     let mut created = 0;
     for i in 0..n {
-        let c = tokio::task::spawn_blocking(move || precedent_synth::generate_one(seed, i))
-            .await
-            .map_err(|e| IntakeError::Task(e.to_string()))?;
+        let c = tokio::task::spawn_blocking(move || precedent_synth::generate_one(seed, i)).await.map_err(|e| IntakeError::Task(e.to_string()))?;
         let owner = patients[i % patients.len()];
         let upload = Upload {
             title: c.title.clone(),
@@ -81,7 +79,7 @@ pub async fn seed_cases(st: &AppState, n: usize, seed: u64) -> Result<usize, Int
                 created += 1;
                 if i % 3 == 0 {
                     let review = precedent_store::cases::NewValidation {
-                        action: "validate",
+                        action: precedent_types::ReviewAction::Validate,
                         diagnosis: c.diagnosis.to_string(),
                         certainty: Certainty::Probable,
                         notes: "Consistent with the imaging and the history.".into(),

@@ -2,7 +2,6 @@
 //! middleware around them (sessions, sign-in redirect, same-origin check, security headers,
 //! body limits, request ids, tracing, metrics).
 use crate::{api, media};
-use app::ssr::AppState;
 use app::{shell, App};
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -12,6 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use precedent_service::AppState;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
@@ -20,9 +20,9 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
 /// The Postgres-backed session store (its table is created if missing).
-pub async fn session_store(pool: &sqlx::PgPool) -> Result<PostgresStore, crate::ServerError> {
+pub async fn session_store(pool: &sqlx::PgPool) -> Result<PostgresStore, crate::error::ServerError> {
     let store = PostgresStore::new(pool.clone());
-    store.migrate().await.map_err(|e| crate::ServerError::Sessions(e.to_string()))?;
+    store.migrate().await.map_err(|e| crate::error::ServerError::Sessions(e.to_string()))?;
     Ok(store)
 }
 
@@ -60,9 +60,10 @@ async fn readyz(State(st): State<AppState>) -> Response {
 /// Pages that need a signed-in user redirect anonymous visitors to the login page.
 async fn require_login_for_pages(State(st): State<AppState>, session: Session, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let protected = req.method() == Method::GET && (path == "/cases" || path.starts_with("/cases/") || path == "/review" || path == "/compare" || path == "/search" || path.starts_with("/admin"));
+    let protected = req.method() == Method::GET
+        && (path == "/cases" || path.starts_with("/cases/") || path == "/review" || path == "/compare" || path == "/search" || path.starts_with("/admin"));
     if protected {
-        match app::ssr::actor_from_session(&st, &session).await {
+        match precedent_service::actor_from_session(&st, &session).await {
             Ok(Some(_)) => {}
             Ok(None) => return Redirect::to("/login").into_response(),
             Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -139,19 +140,16 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
         .route("/healthz", get(healthz))
         .route("/metrics", get(crate::metrics::endpoint))
         .route("/readyz", get(readyz))
-        .route(
-            "/api/v1/cases",
-            post(api::create_case).layer(DefaultBodyLimit::max(upload_limit)).get(api::list_cases),
-        )
-        .route("/api/v1/cases/{id}", get(api::get_case))
-        .route("/api/v1/cases/{id}/similar", get(api::similar))
-        .route("/api/v1/search", axum::routing::post(api::search))
-        .route("/api/v1/search/images", post(api::upload_query_images).layer(DefaultBodyLimit::max(upload_limit)))
-        .route("/api/v1/search/images/{token}/thumb", get(api::query_image_thumb))
-        .route("/api/v1/admin/index/progress", get(api::index_progress))
-        .route("/api/v1/admin/imports", post(api::start_import).layer(DefaultBodyLimit::max(import_limit)))
-        .route("/api/v1/admin/imports/{id}", get(api::get_import))
-        .route("/api/v1/admin/imports/{id}/progress", get(api::import_progress))
+        .route("/api/v1/cases", post(api::cases::create_case).layer(DefaultBodyLimit::max(upload_limit)).get(api::cases::list_cases))
+        .route("/api/v1/cases/{id}", get(api::cases::get_case))
+        .route("/api/v1/cases/{id}/similar", get(api::search::similar))
+        .route("/api/v1/search", axum::routing::post(api::search::search))
+        .route("/api/v1/search/images", post(api::search::upload_query_images).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/api/v1/search/images/{token}/thumb", get(api::search::query_image_thumb))
+        .route("/api/v1/admin/index/progress", get(api::admin::index_progress))
+        .route("/api/v1/admin/imports", post(api::admin::start_import).layer(DefaultBodyLimit::max(import_limit)))
+        .route("/api/v1/admin/imports/{id}", get(api::admin::get_import))
+        .route("/api/v1/admin/imports/{id}/progress", get(api::admin::import_progress))
         .route("/media/images/{id}", get(media::image))
         .route("/media/images/{id}/thumb", get(media::thumb))
         .route("/media/reports/{id}", get(media::report))

@@ -1,8 +1,8 @@
 //! The embedding worker: takes jobs from the Postgres queue, computes the case's text and image
 //! vectors with the ONNX encoders, and stores them with their model id. Requests never wait for
 //! it; a crash loses nothing (a running job's lease expires and it is taken again).
+use precedent_encoders::{EncodeError, EncoderSlot, Encoders};
 use precedent_library::{full_text, presenting_text};
-use precedent_search::{EncoderSlot, Encoders, SearchError};
 use precedent_store::embeddings::{self, ImageVector, Job, TextVector};
 use precedent_store::{blobs::sha256_hex, BlobStore};
 use precedent_types::CaseId;
@@ -15,7 +15,7 @@ pub enum WorkerError {
     #[error(transparent)]
     Store(#[from] precedent_store::StoreError),
     #[error(transparent)]
-    Encode(#[from] SearchError),
+    Encode(#[from] EncodeError),
     #[error("file store: {0}")]
     Blob(String),
     #[error("task: {0}")]
@@ -108,7 +108,7 @@ pub async fn compute(pool: &PgPool, blobs: &BlobStore, enc: &Arc<Encoders>, case
                     Ok(vector) => out.push(ImageVector { image: id, model: ie.spec().model_id(), vector }),
                     // An image the encoder cannot use (e.g. too small once cropped) will never
                     // succeed: it gets no vector, and the rest of the case is still indexed.
-                    Err(SearchError::Image(reason)) => tracing::warn!(image = %id, %reason, "image not embedded"),
+                    Err(EncodeError::Image(reason)) => tracing::warn!(image = %id, %reason, "image not embedded"),
                     Err(e) => return Err(e.into()),
                 }
             }

@@ -60,8 +60,11 @@ mod fixture_tests {
             total += expected.len();
             right += ok;
             for (e, got) in wrong {
-                failures.push(format!("[{}] {e:?}
-    read: {got:?}", f.layout));
+                failures.push(format!(
+                    "[{}] {e:?}
+    read: {got:?}",
+                    f.layout
+                ));
             }
             if values.len() > expected.len() {
                 failures.push(format!("[{}] {} extra rows", f.layout, values.len() - expected.len()));

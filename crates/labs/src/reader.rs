@@ -94,11 +94,7 @@ fn extract_here(bytes: &[u8]) -> Result<Extracted, LabsError> {
 }
 
 fn tidy(text: &str) -> Extracted {
-    let lines: Vec<String> = text
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<String> = text.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|l| !l.is_empty()).collect();
     if lines.is_empty() {
         Extracted::NoTextLayer
     } else {

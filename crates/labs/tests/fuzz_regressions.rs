@@ -5,10 +5,7 @@ use std::time::Duration;
 
 fn inputs(target: &str) -> Vec<PathBuf> {
     let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
-    ["seeds", "regressions"]
-        .iter()
-        .flat_map(|sub| std::fs::read_dir(fuzz.join(sub).join(target)).into_iter().flatten().flatten().map(|e| e.path()))
-        .collect()
+    ["seeds", "regressions"].iter().flat_map(|sub| std::fs::read_dir(fuzz.join(sub).join(target)).into_iter().flatten().flatten().map(|e| e.path())).collect()
 }
 
 #[test]

@@ -206,9 +206,7 @@ pub fn read_jsonl(dir: &Path) -> Result<Library, LibraryError> {
         let images: Result<Vec<LibraryImage>, String> = row
             .images
             .iter()
-            .map(|im| {
-                Ok(LibraryImage { path: inside(dir, &im.file)?, modality: im.modality.clone(), plane: im.plane.clone(), caption: im.caption.clone() })
-            })
+            .map(|im| Ok(LibraryImage { path: inside(dir, &im.file)?, modality: im.modality.clone(), plane: im.plane.clone(), caption: im.caption.clone() }))
             .collect();
         let reports: Result<Vec<PathBuf>, String> = row.lab_reports.iter().map(|r| inside(dir, r)).collect();
         match (images, reports) {

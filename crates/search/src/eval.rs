@@ -60,15 +60,12 @@ pub fn top_k(scores: &[f32], k: usize, exclude: Option<usize>) -> Vec<usize> {
 }
 
 const STOP: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "he", "her", "his", "in", "is", "it", "its", "of", "on",
-    "or", "she", "that", "the", "to", "was", "were", "with", "this", "there", "no", "not", "which", "who", "had", "have", "but",
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "he", "her", "his", "in", "is", "it", "its", "of", "on", "or", "she", "that", "the",
+    "to", "was", "were", "with", "this", "there", "no", "not", "which", "who", "had", "have", "but",
 ];
 
 fn tokens(text: &str) -> impl Iterator<Item = String> + '_ {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|t| t.len() >= 2)
-        .map(|t| t.to_lowercase())
-        .filter(|t| !STOP.contains(&t.as_str()))
+    text.split(|c: char| !c.is_alphanumeric()).filter(|t| t.len() >= 2).map(|t| t.to_lowercase()).filter(|t| !STOP.contains(&t.as_str()))
 }
 
 /// A TF-IDF model (smoothed idf, sublinear tf, L2-normalised sparse vectors).
@@ -138,7 +135,7 @@ impl TfIdf {
 /// different cosine scales can be weighted together. `None` (modality absent) stays `None`.
 pub fn standardise(scores: &[Option<f32>]) -> Vec<Option<f32>> {
     let present: Vec<f32> = scores.iter().flatten().copied().collect();
-    crate::engine::zscore(scores, &present)
+    crate::fusion::zscore(scores, &present)
 }
 
 /// Weighted fusion of per-modality scores for each candidate: modalities missing for a
@@ -198,7 +195,7 @@ pub fn judged(engine: &crate::engine::Engine, pairs: &[(i64, i64, bool)], k: usi
     let (mut n, mut p, mut jp, mut jp_n, mut cov) = (0usize, 0.0, 0.0, 0usize, 0.0);
     for (q, judged) in &by_query {
         let Some(query) = engine.query_for_case(*q) else { continue };
-        let top: Vec<i64> = engine.search(&query, &crate::engine::Filter::default(), &opt).into_iter().map(|h| h.case).collect();
+        let top: Vec<i64> = engine.search(&query, &crate::filter::Filter::default(), &opt).into_iter().map(|h| h.case).collect();
         let relevant = top.iter().filter(|c| judged.get(c) == Some(&true)).count();
         let seen = top.iter().filter(|c| judged.contains_key(c)).count();
         n += 1;
@@ -272,7 +269,7 @@ mod tests {
         use crate::engine::{CaseVectors, Engine};
         let unit = |v: [f32; 2]| {
             let mut v = v.to_vec();
-            crate::normalise(&mut v);
+            crate::vector::normalise(&mut v);
             v
         };
         let cases: Vec<(i64, CaseVectors)> = [(1, [1.0, 0.0]), (2, [0.9, 0.1]), (3, [0.8, 0.3]), (4, [0.0, 1.0])]

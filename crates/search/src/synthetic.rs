@@ -48,7 +48,7 @@ impl Mixture {
         let centres = (0..clusters.max(1))
             .map(|_| {
                 let mut c: Vec<f32> = (0..dim).map(|_| rng.normal()).collect();
-                crate::normalise(&mut c);
+                crate::vector::normalise(&mut c);
                 c
             })
             .collect();
@@ -67,7 +67,7 @@ impl Mixture {
         let c = rng.below(self.centres.len());
         let s = self.spread[c];
         let mut v: Vec<f32> = self.centres[c].iter().map(|x| x + rng.normal() * s).collect();
-        crate::normalise(&mut v);
+        crate::vector::normalise(&mut v);
         (c, v)
     }
 
@@ -76,7 +76,7 @@ impl Mixture {
         let c = c % self.centres.len();
         let s = self.spread[c];
         let mut v: Vec<f32> = self.centres[c].iter().map(|x| x + rng.normal() * s).collect();
-        crate::normalise(&mut v);
+        crate::vector::normalise(&mut v);
         v
     }
 
@@ -110,8 +110,8 @@ mod tests {
         }
         let mut rng = Rng::new(3);
         let (c, v) = m.sample(&mut rng);
-        let to_own = crate::cosine(&v, &m.centres[c]);
-        let to_other = crate::cosine(&v, &m.centres[(c + 1) % 5]);
+        let to_own = crate::vector::cosine(&v, &m.centres[c]);
+        let to_other = crate::vector::cosine(&v, &m.centres[(c + 1) % 5]);
         assert!(to_own > 0.4 && to_own > to_other + 0.2, "{to_own} vs {to_other}");
     }
 }

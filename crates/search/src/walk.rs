@@ -12,7 +12,7 @@
 //! Points added after the copy was taken are handled by the owner
 //! ([`crate::index::VectorIndex`]), which scans them exactly and takes a new copy when they
 //! add up.
-use crate::index::dot_as;
+use crate::vector::dot_as;
 use hnsw_rs::prelude::{Distance, Hnsw};
 use std::cell::RefCell;
 use std::cmp::{Ordering, Reverse};
@@ -49,12 +49,8 @@ impl Snapshot {
                 continue;
             }
             let top = point.get_point_id().0;
-            let lists = point
-                .get_neighborhood_id()
-                .into_iter()
-                .take(top as usize + 1)
-                .map(|l| l.into_iter().map(|nb| nb.get_origin_id() as u32).collect())
-                .collect();
+            let lists =
+                point.get_neighborhood_id().into_iter().take(top as usize + 1).map(|l| l.into_iter().map(|nb| nb.get_origin_id() as u32).collect()).collect();
             by_id[id] = Some((top, lists, point));
         }
         // Points past the first gap are not copied (they are still being inserted).
@@ -137,7 +133,7 @@ impl Snapshot {
     /// cosines from the 8-bit codes (re-score with the exact vectors where it matters).
     pub fn search(&self, query: &[f32], ef: usize) -> Vec<(f32, u32)> {
         #[cfg(target_arch = "x86_64")]
-        if crate::index::has_avx2() {
+        if crate::vector::has_avx2() {
             // SAFETY: the CPU has AVX2 and FMA (checked at run time).
             return unsafe { self.search_avx2(query, ef) };
         }
@@ -289,8 +285,8 @@ thread_local! {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::{dot, CosineDistance};
     use crate::synthetic::Mixture;
+    use crate::vector::{dot, CosineDistance};
 
     fn graph(vs: &[Vec<f32>]) -> Hnsw<'static, f32, CosineDistance> {
         let g = Hnsw::new(12, vs.len(), 16, 200, CosineDistance);

@@ -23,8 +23,8 @@ where
         "INSERT INTO audit_log (actor_id, actor_role, action, object_kind, object_id, ip, outcome, detail)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(e.actor.map(|a| a.0 .0))
-    .bind(e.actor.map(|a| a.1.as_str()))
+    .bind(e.actor.map(|a| a.0))
+    .bind(e.actor.map(|a| a.1))
     .bind(e.action)
     .bind(e.object_kind)
     .bind(e.object_id)
@@ -38,13 +38,11 @@ where
 
 /// Counts entries for an action (and optionally an object), newest first; for tests and admin views.
 pub async fn count(pool: &PgPool, action: &str, object_id: Option<i64>) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM audit_log WHERE action = $1 AND ($2::BIGINT IS NULL OR object_id = $2)",
-    )
-    .bind(action)
-    .bind(object_id)
-    .fetch_one(pool)
-    .await?)
+    Ok(sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1 AND ($2::BIGINT IS NULL OR object_id = $2)")
+        .bind(action)
+        .bind(object_id)
+        .fetch_one(pool)
+        .await?)
 }
 
 /// What an admin narrows the audit log to; empty fields do not filter.
@@ -113,7 +111,8 @@ fn push_where<'a>(q: &mut sqlx::QueryBuilder<'a, sqlx::Postgres>, f: &'a Filter)
 /// Entries matching `f`, newest first, `limit` from `offset`, and how many match in all.
 pub async fn list(pool: &PgPool, f: &Filter, limit: i64, offset: i64) -> Result<(Vec<Row>, i64)> {
     const FROM: &str = " FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id";
-    let mut q = sqlx::QueryBuilder::new("SELECT a.id, a.at, u.email AS actor_email, a.actor_role, a.action, a.object_kind, a.object_id, a.ip, a.outcome, a.detail");
+    let mut q =
+        sqlx::QueryBuilder::new("SELECT a.id, a.at, u.email AS actor_email, a.actor_role, a.action, a.object_kind, a.object_id, a.ip, a.outcome, a.detail");
     q.push(FROM);
     push_where(&mut q, f);
     q.push(" ORDER BY a.at DESC, a.id DESC LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);

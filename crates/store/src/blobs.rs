@@ -56,9 +56,7 @@ impl BlobStore {
 
     /// Reads the bytes named by `sha`, checking them against their name.
     pub fn get(&self, sha: &str) -> std::io::Result<Vec<u8>> {
-        let path = self
-            .path_of(sha)
-            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "invalid blob name"))?;
+        let path = self.path_of(sha).ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "invalid blob name"))?;
         let bytes = std::fs::read(path)?;
         if sha256_hex(&bytes) != sha {
             return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("blob {sha} fails its checksum")));

@@ -7,7 +7,7 @@ use precedent_types::{CaseId, ImageId};
 use sqlx::PgPool;
 
 /// A claimed job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct Job {
     pub id: i64,
     pub case_id: CaseId,
@@ -20,7 +20,7 @@ pub async fn enqueue<'e, E: sqlx::PgExecutor<'e>>(executor: E, case: CaseId) -> 
         "INSERT INTO embedding_jobs (case_id) SELECT $1
          WHERE NOT EXISTS (SELECT 1 FROM embedding_jobs WHERE case_id = $1 AND state = 'pending')",
     )
-    .bind(case.0)
+    .bind(case)
     .execute(executor)
     .await?;
     Ok(())
@@ -28,7 +28,7 @@ pub async fn enqueue<'e, E: sqlx::PgExecutor<'e>>(executor: E, case: CaseId) -> 
 
 /// Takes the oldest runnable job: pending and due, or running with an expired lease.
 pub async fn claim(pool: &PgPool, lease_secs: i64) -> Result<Option<Job>> {
-    let row: Option<(i64, i64, i32)> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "UPDATE embedding_jobs SET state = 'running', attempts = attempts + 1, updated_at = now()
          WHERE id = (
              SELECT id FROM embedding_jobs
@@ -41,26 +41,29 @@ pub async fn claim(pool: &PgPool, lease_secs: i64) -> Result<Option<Job>> {
     )
     .bind(lease_secs as f64)
     .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|(id, case_id, attempts)| Job { id, case_id: CaseId(case_id), attempts }))
+    .await?)
 }
 
 /// Marks a job failed for now: retried after `retry_in_secs`, or given up for good.
 pub async fn fail(pool: &PgPool, job: &Job, error: &str, retry_in_secs: Option<i64>) -> Result<()> {
     match retry_in_secs {
-        Some(s) => sqlx::query(
-            "UPDATE embedding_jobs SET state = 'pending', last_error = $2, run_after = now() + make_interval(secs => $3), updated_at = now() WHERE id = $1",
-        )
-        .bind(job.id)
-        .bind(error)
-        .bind(s as f64)
-        .execute(pool)
-        .await?,
-        None => sqlx::query("UPDATE embedding_jobs SET state = 'failed', last_error = $2, updated_at = now() WHERE id = $1")
+        Some(s) => {
+            sqlx::query(
+                "UPDATE embedding_jobs SET state = 'pending', last_error = $2, run_after = now() + make_interval(secs => $3), updated_at = now() WHERE id = $1",
+            )
             .bind(job.id)
             .bind(error)
+            .bind(s as f64)
             .execute(pool)
-            .await?,
+            .await?
+        }
+        None => {
+            sqlx::query("UPDATE embedding_jobs SET state = 'failed', last_error = $2, updated_at = now() WHERE id = $1")
+                .bind(job.id)
+                .bind(error)
+                .execute(pool)
+                .await?
+        }
     };
     Ok(())
 }
@@ -84,10 +87,7 @@ pub struct ImageVector {
 pub async fn complete(pool: &PgPool, job: &Job, texts: &[TextVector], images: &[ImageVector]) -> Result<()> {
     let mut tx = pool.begin().await?;
     write_vectors(&mut tx, job.case_id, texts, images).await?;
-    sqlx::query("UPDATE embedding_jobs SET state = 'done', last_error = NULL, updated_at = now() WHERE id = $1")
-        .bind(job.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query("UPDATE embedding_jobs SET state = 'done', last_error = NULL, updated_at = now() WHERE id = $1").bind(job.id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -106,7 +106,7 @@ async fn write_vectors(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, case: Cas
             "INSERT INTO text_vectors (case_id, field, model, text_sha256, vector) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (case_id, field, model) DO UPDATE SET text_sha256 = EXCLUDED.text_sha256, vector = EXCLUDED.vector, created_at = now()",
         )
-        .bind(case.0)
+        .bind(case)
         .bind(t.field)
         .bind(&t.model)
         .bind(&t.text_sha256)
@@ -119,8 +119,8 @@ async fn write_vectors(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, case: Cas
             "INSERT INTO image_vectors (image_id, case_id, model, vector) VALUES ($1, $2, $3, $4)
              ON CONFLICT (image_id, model) DO UPDATE SET vector = EXCLUDED.vector, created_at = now()",
         )
-        .bind(v.image.0)
-        .bind(case.0)
+        .bind(v.image)
+        .bind(case)
         .bind(&v.model)
         .bind(&v.vector)
         .execute(&mut **tx)
@@ -131,33 +131,23 @@ async fn write_vectors(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>, case: Cas
 
 /// Ids of every case, in order (for passes over the whole library).
 pub async fn case_ids(pool: &PgPool) -> Result<Vec<CaseId>> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM cases ORDER BY id").fetch_all(pool).await?;
-    Ok(ids.into_iter().map(CaseId).collect())
+    Ok(sqlx::query_scalar("SELECT id FROM cases ORDER BY id").fetch_all(pool).await?)
 }
 
 /// The sha256 of each stored text vector of `case` for `model`, by field.
 pub async fn text_hashes(pool: &PgPool, case: CaseId, model: &str) -> Result<Vec<(String, String)>> {
-    Ok(sqlx::query_as("SELECT field, text_sha256 FROM text_vectors WHERE case_id = $1 AND model = $2")
-        .bind(case.0)
-        .bind(model)
-        .fetch_all(pool)
-        .await?)
+    Ok(sqlx::query_as("SELECT field, text_sha256 FROM text_vectors WHERE case_id = $1 AND model = $2").bind(case).bind(model).fetch_all(pool).await?)
 }
 
 /// Images of `case` that have a vector for `model`.
 pub async fn embedded_images(pool: &PgPool, case: CaseId, model: &str) -> Result<Vec<ImageId>> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT image_id FROM image_vectors WHERE case_id = $1 AND model = $2")
-        .bind(case.0)
-        .bind(model)
-        .fetch_all(pool)
-        .await?;
-    Ok(ids.into_iter().map(ImageId).collect())
+    Ok(sqlx::query_scalar("SELECT image_id FROM image_vectors WHERE case_id = $1 AND model = $2").bind(case).bind(model).fetch_all(pool).await?)
 }
 
 /// Whether `case` still has embedding work queued or running.
 pub async fn is_indexing(pool: &PgPool, case: CaseId) -> Result<bool> {
     Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM embedding_jobs WHERE case_id = $1 AND state IN ('pending', 'running'))")
-        .bind(case.0)
+        .bind(case)
         .fetch_one(pool)
         .await?)
 }
@@ -170,7 +160,7 @@ pub async fn counts(pool: &PgPool) -> Result<Vec<(String, i64)>> {
 /// A stored text vector.
 pub async fn text_vector(pool: &PgPool, case: CaseId, field: &str, model: &str) -> Result<Option<Vec<f32>>> {
     Ok(sqlx::query_scalar("SELECT vector FROM text_vectors WHERE case_id = $1 AND field = $2 AND model = $3")
-        .bind(case.0)
+        .bind(case)
         .bind(field)
         .bind(model)
         .fetch_optional(pool)

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ImportRow {
     pub id: i64,
-    pub admin_id: i64,
+    pub admin_id: UserId,
     pub filename: String,
     pub status: String,
     pub phase: String,
@@ -27,7 +27,7 @@ const COLUMNS: &str = "id, admin_id, filename, status, phase, total, done, impor
 
 /// Records a new, running import.
 pub async fn create(pool: &PgPool, admin: UserId, filename: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar("INSERT INTO imports (admin_id, filename) VALUES ($1, $2) RETURNING id").bind(admin.0).bind(filename).fetch_one(pool).await?)
+    Ok(sqlx::query_scalar("INSERT INTO imports (admin_id, filename) VALUES ($1, $2) RETURNING id").bind(admin).bind(filename).fetch_one(pool).await?)
 }
 
 /// Progress counts of a running import.

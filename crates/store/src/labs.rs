@@ -1,6 +1,9 @@
-//! Lab values read from reports, and doctors' corrections of them.
+//! Lab values read from reports (`lab_values`), doctors' corrections of them (appended to
+//! `lab_value_corrections`; the value as read is kept), and filling in the values of a report
+//! stored without any.
 use crate::Result;
-use precedent_types::{CaseId, UserId};
+use precedent_labs::LabValue;
+use precedent_types::{CaseId, LabFlag, ReportId, TextStatus, UserId};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
@@ -19,8 +22,7 @@ pub struct NewLabValue {
     pub low: Option<f64>,
     pub high: Option<f64>,
     pub range_text: Option<String>,
-    /// `low`, `high`, `critical_low`, `critical_high`, `abnormal`.
-    pub flag: Option<String>,
+    pub flag: Option<LabFlag>,
     pub flag_printed: bool,
     pub canonical_value: Option<f64>,
     pub canonical_unit: Option<String>,
@@ -30,8 +32,35 @@ pub struct NewLabValue {
     pub raw: String,
 }
 
+/// A value as the parser read it, as a row to store with its report.
+impl From<&LabValue> for NewLabValue {
+    fn from(v: &LabValue) -> Self {
+        NewLabValue {
+            analyte: v.analyte.clone(),
+            analyte_id: v.analyte_id.clone(),
+            printed_name: v.printed_name.clone(),
+            loinc: v.loinc.clone(),
+            value: v.value,
+            qualifier: v.qualifier.map(|q| q.as_str().to_string()),
+            text_value: v.text_value.clone(),
+            unit: v.unit.clone(),
+            low: v.low,
+            high: v.high,
+            range_text: v.range_text.clone(),
+            flag: v.flag,
+            flag_printed: v.flag_printed,
+            canonical_value: v.canonical_value,
+            canonical_unit: v.canonical_unit.clone(),
+            canonical_low: v.canonical_low,
+            canonical_high: v.canonical_high,
+            panel: v.panel.clone(),
+            raw: v.raw.clone(),
+        }
+    }
+}
+
 /// Stores `values` for report `report` of `case` (inside the caller's transaction).
-pub async fn insert(conn: &mut sqlx::PgConnection, case: i64, report: i64, values: &[NewLabValue]) -> Result<()> {
+pub async fn insert(conn: &mut sqlx::PgConnection, case: CaseId, report: ReportId, values: &[NewLabValue]) -> Result<()> {
     for (i, v) in values.iter().enumerate() {
         sqlx::query(
             "INSERT INTO lab_values (report_id, case_id, position, analyte, analyte_id, printed_name, loinc, value, qualifier, text_value,
@@ -53,7 +82,7 @@ pub async fn insert(conn: &mut sqlx::PgConnection, case: i64, report: i64, value
         .bind(v.low)
         .bind(v.high)
         .bind(&v.range_text)
-        .bind(&v.flag)
+        .bind(v.flag)
         .bind(v.flag_printed)
         .bind(v.canonical_value)
         .bind(&v.canonical_unit)
@@ -71,7 +100,7 @@ pub async fn insert(conn: &mut sqlx::PgConnection, case: i64, report: i64, value
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LabValueRow {
     pub id: i64,
-    pub report_id: i64,
+    pub report_id: ReportId,
     pub position: i32,
     /// The value as read from the report.
     #[sqlx(flatten)]
@@ -81,7 +110,7 @@ pub struct LabValueRow {
     pub corrected_qualifier: Option<String>,
     pub corrected_text: Option<String>,
     pub corrected_unit: Option<String>,
-    pub corrected_flag: Option<String>,
+    pub corrected_flag: Option<LabFlag>,
     pub corrected_canonical: Option<f64>,
     pub corrected_note: Option<String>,
     pub corrected_by: Option<String>,
@@ -104,7 +133,7 @@ pub async fn of_case(pool: &PgPool, case: CaseId) -> Result<Vec<LabValueRow>> {
          WHERE v.case_id = $1
          ORDER BY v.report_id, v.position",
     )
-    .bind(case.0)
+    .bind(case)
     .fetch_all(pool)
     .await?)
 }
@@ -112,8 +141,8 @@ pub async fn of_case(pool: &PgPool, case: CaseId) -> Result<Vec<LabValueRow>> {
 /// The case and owner a value belongs to, with what the corrector needs of it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ValueOwner {
-    pub case_id: i64,
-    pub owner_id: i64,
+    pub case_id: CaseId,
+    pub owner_id: UserId,
     pub analyte_id: Option<String>,
     pub printed_name: String,
     pub unit: Option<String>,
@@ -139,7 +168,7 @@ pub struct NewCorrection {
     pub qualifier: Option<String>,
     pub text_value: Option<String>,
     pub unit: Option<String>,
-    pub flag: Option<String>,
+    pub flag: Option<LabFlag>,
     pub canonical_value: Option<f64>,
     pub note: String,
 }
@@ -151,12 +180,12 @@ pub async fn correct(pool: &PgPool, value: i64, author: UserId, c: &NewCorrectio
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(value)
-    .bind(author.0)
+    .bind(author)
     .bind(c.value)
     .bind(&c.qualifier)
     .bind(&c.text_value)
     .bind(&c.unit)
-    .bind(&c.flag)
+    .bind(c.flag)
     .bind(c.canonical_value)
     .bind(&c.note)
     .execute(pool)
@@ -165,37 +194,32 @@ pub async fn correct(pool: &PgPool, value: i64, author: UserId, c: &NewCorrectio
 }
 
 /// A stored report that has no values (uploaded before values were read, or unreadable then).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UnreadReport {
-    pub id: i64,
-    pub case_id: i64,
+    pub id: ReportId,
+    pub case_id: CaseId,
     pub filename: String,
     pub sha256: String,
-    pub text_status: crate::cases::TextStatus,
+    pub text_status: TextStatus,
     pub extracted_text: String,
 }
 
 /// Every report without values, oldest first.
 pub async fn reports_without_values(pool: &PgPool) -> Result<Vec<UnreadReport>> {
-    let rows: Vec<(i64, i64, String, String, String, String)> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT r.id, r.case_id, r.filename, r.sha256, r.text_status, r.extracted_text
          FROM lab_reports r
          WHERE NOT EXISTS (SELECT 1 FROM lab_values v WHERE v.report_id = r.id)
          ORDER BY r.id",
     )
     .fetch_all(pool)
-    .await?;
-    rows.into_iter()
-        .map(|(id, case_id, filename, sha256, status, extracted_text)| {
-            Ok(UnreadReport { id, case_id, filename, sha256, text_status: crate::cases::TextStatus::parse(&status)?, extracted_text })
-        })
-        .collect()
+    .await?)
 }
 
 /// A report read again: its text and the values found in it.
 #[derive(Debug, Clone)]
 pub struct ReportReading<'a> {
-    pub text_status: crate::cases::TextStatus,
+    pub text_status: TextStatus,
     pub extracted_text: &'a str,
     pub extract_error: Option<&'a str>,
     pub values: &'a [NewLabValue],
@@ -204,9 +228,9 @@ pub struct ReportReading<'a> {
 
 /// Stores a re-reading of report `report` if it still has no values (one transaction, the
 /// report row locked); its case's lab profile is marked changed. Returns the values stored.
-pub async fn fill_report(pool: &PgPool, report: i64, r: &ReportReading<'_>) -> Result<usize> {
+pub async fn fill_report(pool: &PgPool, report: ReportId, r: &ReportReading<'_>) -> Result<usize> {
     let mut tx = pool.begin().await?;
-    let case: Option<i64> = sqlx::query_scalar("SELECT case_id FROM lab_reports WHERE id = $1 FOR UPDATE").bind(report).fetch_optional(&mut *tx).await?;
+    let case: Option<CaseId> = sqlx::query_scalar("SELECT case_id FROM lab_reports WHERE id = $1 FOR UPDATE").bind(report).fetch_optional(&mut *tx).await?;
     let Some(case) = case else { return Ok(0) };
     let has: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM lab_values WHERE report_id = $1)").bind(report).fetch_one(&mut *tx).await?;
     if has {
@@ -214,7 +238,7 @@ pub async fn fill_report(pool: &PgPool, report: i64, r: &ReportReading<'_>) -> R
     }
     sqlx::query("UPDATE lab_reports SET text_status = $2, extracted_text = $3, extract_error = $4, collected_on = COALESCE($5, collected_on) WHERE id = $1")
         .bind(report)
-        .bind(r.text_status.as_str())
+        .bind(r.text_status)
         .bind(r.extracted_text)
         .bind(r.extract_error)
         .bind(r.collected_on)

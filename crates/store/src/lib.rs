@@ -1,13 +1,20 @@
 //! Postgres is Precedent's source of truth. This crate owns the schema (the top-level
 //! `migrations/` folder), one repository module per resource kind, and the content-addressed
-//! file store for image and PDF bytes. Every query is runtime-checked and parameterised.
+//! file store for image and PDF bytes. Every query is runtime-checked and parameterised; rows
+//! decode straight into the shared id newtypes and vocabularies of `precedent-types` (its `sqlx`
+//! feature).
+//!
+//! Modules: [`users`], [`cases`] (with their images, lab reports and reviews), [`labs`] (lab
+//! values and corrections), [`embeddings`] (the embedding job queue and stored vectors),
+//! [`index_feed`] (what the similarity indexes read), [`uploads`] (query images), [`imports`],
+//! [`audit`], and [`blobs`] (the file store).
 pub mod audit;
 pub mod blobs;
 pub mod cases;
 pub mod embeddings;
 pub mod imports;
+pub mod index_feed;
 pub mod labs;
-pub mod search;
 pub mod uploads;
 pub mod users;
 
@@ -43,11 +50,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations"
 /// Connects a pool to `url` (any libpq-style URL sqlx understands, unix sockets included).
 pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {
     let opts = PgConnectOptions::from_str(url)?;
-    let pool = PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect_with(opts)
-        .await?;
+    let pool = PgPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(10)).connect_with(opts).await?;
     Ok(pool)
 }
 
@@ -74,10 +77,7 @@ pub async fn ensure_database(admin_url: &str, name: &str) -> Result<String> {
         return Err(StoreError::Corrupt(format!("invalid database name {name:?}")));
     }
     let pool = PgPoolOptions::new().max_connections(1).connect_with(PgConnectOptions::from_str(admin_url)?).await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(name)
-        .fetch_one(&pool)
-        .await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)").bind(name).fetch_one(&pool).await?;
     if !exists {
         // The name is validated above; identifiers cannot be bound as parameters.
         sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&pool).await?;
@@ -112,9 +112,6 @@ mod tests {
     fn database_name_is_replaced() {
         assert_eq!(with_database("postgres://u@h:5/old", "new"), "postgres://u@h:5/new");
         assert_eq!(with_database("postgres://u@h:5", "new"), "postgres://u@h:5/new");
-        assert_eq!(
-            with_database("postgres://postgres@localhost/postgres?host=/tmp/s", "t1"),
-            "postgres://postgres@localhost/t1?host=/tmp/s"
-        );
+        assert_eq!(with_database("postgres://postgres@localhost/postgres?host=/tmp/s", "t1"), "postgres://postgres@localhost/t1?host=/tmp/s");
     }
 }

@@ -14,7 +14,7 @@ pub async fn put(pool: &PgPool, token: &str, owner: UserId, filename: &str, imag
          VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))",
     )
     .bind(token)
-    .bind(owner.0)
+    .bind(owner)
     .bind(filename)
     .bind(image)
     .bind(thumb_jpeg)
@@ -28,7 +28,7 @@ pub async fn put(pool: &PgPool, token: &str, owner: UserId, filename: &str, imag
 pub async fn image(pool: &PgPool, token: &str, owner: UserId) -> Result<Option<Vec<u8>>> {
     Ok(sqlx::query_scalar("SELECT image FROM search_uploads WHERE token = $1 AND owner_id = $2 AND expires_at > now()")
         .bind(token)
-        .bind(owner.0)
+        .bind(owner)
         .fetch_optional(pool)
         .await?)
 }
@@ -37,7 +37,7 @@ pub async fn image(pool: &PgPool, token: &str, owner: UserId) -> Result<Option<V
 pub async fn thumb(pool: &PgPool, token: &str, owner: UserId) -> Result<Option<Vec<u8>>> {
     Ok(sqlx::query_scalar("SELECT thumb_jpeg FROM search_uploads WHERE token = $1 AND owner_id = $2 AND expires_at > now()")
         .bind(token)
-        .bind(owner.0)
+        .bind(owner)
         .fetch_optional(pool)
         .await?)
 }

@@ -3,7 +3,7 @@
 //! deliberately independent of the parser's analyte catalog: names, abbreviations and units
 //! are what reports print.
 use crate::pdf::{Page, PdfWriter};
-use crate::Rng;
+use crate::rng::Rng;
 
 /// One test as reports print it.
 struct Spec {
@@ -125,7 +125,15 @@ fn truth_values(rng: &mut Rng, n: usize) -> Vec<TruthValue> {
             let name = rng.pick(spec.names).to_string();
             if spec.qualitative {
                 let v = *rng.pick(&["Negative", "Negative", "Trace", "1+", "2+", "Negative"]);
-                return TruthValue { name, value: v.into(), unit: String::new(), low: None, high: None, flag: (v != "Negative").then_some('A'), panel: spec.panel };
+                return TruthValue {
+                    name,
+                    value: v.into(),
+                    unit: String::new(),
+                    low: None,
+                    high: None,
+                    flag: (v != "Negative").then_some('A'),
+                    panel: spec.panel,
+                };
             }
             let &(unit, low, high, d) = rng.pick(spec.units);
             let (lo, hi) = (if low > 0.0 { Some(low) } else { None }, if high > 0.0 { Some(high) } else { None });

@@ -92,10 +92,8 @@ impl PdfWriter {
         for (i, page) in self.pages.iter().enumerate() {
             let content_id = 7 + 2 * i;
             objects.push(
-                format!(
-                    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {content_id} 0 R >>"
-                )
-                .into_bytes(),
+                format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents {content_id} 0 R >>")
+                    .into_bytes(),
             );
             let mut stream = format!("<< /Length {} >>\nstream\n", page.ops.len()).into_bytes();
             stream.extend_from_slice(page.ops.as_bytes());
@@ -116,9 +114,7 @@ impl PdfWriter {
             let _ = write!(table, "{off:010} 00000 n \n");
         }
         out.extend_from_slice(table.as_bytes());
-        out.extend_from_slice(
-            format!("trailer\n<< /Size {} /Root 1 0 R /Info 5 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
-        );
+        out.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R /Info 5 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes());
         out
     }
 }

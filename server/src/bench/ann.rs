@@ -1,7 +1,8 @@
 //! `precedent bench ann`: hnsw_rs against an exact scan on the same synthetic vectors — recall@10
 //! and single-thread queries per second at several `ef`, plus build time and index memory.
-use precedent_search::index::{dot, IndexParams, Item, VectorIndex};
+use precedent_search::index::{IndexParams, Item, VectorIndex};
 use precedent_search::synthetic::Mixture;
+use precedent_search::vector::dot;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -191,7 +192,19 @@ fn measure(data: Vec<Vec<f32>>, qs: Vec<Vec<f32>>, params: IndexParams, progress
     let runs = sweep(&index, &qs, &truth);
     progress("filtered searches");
     let filtered = filtered(&index, &data, &qs);
-    AnnReport { n, dim, k: K, queries: qs.len(), exact_qps, runs, m: params.max_connections, ef_construction: params.ef_construction, build_s, index_rss_mb, filtered }
+    AnnReport {
+        n,
+        dim,
+        k: K,
+        queries: qs.len(),
+        exact_qps,
+        runs,
+        m: params.max_connections,
+        ef_construction: params.ef_construction,
+        build_s,
+        index_rss_mb,
+        filtered,
+    }
 }
 
 pub fn table(r: &AnnReport) -> String {

@@ -6,10 +6,11 @@
 //! image vectors come from clustered synthetic embeddings of the real dimensions (encoding 10k
 //! cases would measure the encoders, which `bench encoders` already does).
 use super::{latency, Latency};
+use crate::config::Config;
 use crate::pg::ManagedPg;
-use crate::web::SessionSettings;
+use crate::startup::Application;
+use precedent_encoders::Encoders;
 use precedent_search::synthetic::{Mixture, Rng};
-use precedent_search::Encoders;
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -38,14 +39,20 @@ fn pg_array(v: &[f32]) -> String {
 }
 
 /// Fills an empty, migrated database with `n` synthetic cases and their vectors.
-pub async fn populate(st: &app::ssr::AppState, enc: &Encoders, n: usize, seed: u64) -> Result<(Vec<i64>, usize), crate::ServerError> {
+pub async fn populate(
+    pool: &sqlx::PgPool,
+    blobs: &precedent_store::BlobStore,
+    enc: &Encoders,
+    n: usize,
+    seed: u64,
+) -> Result<(Vec<i64>, usize), crate::error::ServerError> {
     use precedent_store::blobs::sha256_hex;
-    let other = |e: sqlx::Error| crate::ServerError::Other(e.to_string());
-    let hash = precedent_accounts::hash_password(BENCH_PASSWORD).map_err(|e| crate::ServerError::Other(e.to_string()))?;
-    let owner = precedent_store::users::create(&st.pool, "library@bench.local", "Library", &hash, precedent_types::Role::Doctor).await?;
-    precedent_store::users::create(&st.pool, BENCH_USER, "Bench doctor", &hash, precedent_types::Role::Doctor).await?;
+    let other = |e: sqlx::Error| crate::error::ServerError::Other(e.to_string());
+    let hash = precedent_accounts::hash_password(BENCH_PASSWORD).map_err(|e| crate::error::ServerError::Other(e.to_string()))?;
+    let owner = precedent_store::users::create(pool, "library@bench.local", "Library", &hash, precedent_types::Role::Doctor).await?;
+    precedent_store::users::create(pool, BENCH_USER, "Bench doctor", &hash, precedent_types::Role::Doctor).await?;
     let png = precedent_synth::generate_one(seed, 0).images[0].png.clone();
-    let sha = st.blobs.put(&png)?;
+    let sha = blobs.put(&png)?;
     let ids: Vec<i64> = sqlx::query_scalar(
         "INSERT INTO cases (owner_id, title, history, diagnosis, body_region, age_years, sex, source, created_at)
          SELECT $1, 'Synthetic case ' || g, 'Synthetic history ' || g, 'Condition ' || (g % 97),
@@ -55,7 +62,7 @@ pub async fn populate(st: &app::ssr::AppState, enc: &Encoders, n: usize, seed: u
     )
     .bind(owner.id.0)
     .bind(n as i64)
-    .fetch_all(&st.pool)
+    .fetch_all(pool)
     .await
     .map_err(other)?;
     sqlx::query(
@@ -65,17 +72,17 @@ pub async fn populate(st: &app::ssr::AppState, enc: &Encoders, n: usize, seed: u
     )
     .bind(&sha)
     .bind(png.len() as i64)
-    .execute(&st.pool)
+    .execute(pool)
     .await
     .map_err(other)?;
-    let images: Vec<(i64, i64)> = sqlx::query_as("SELECT id, case_id FROM case_images ORDER BY case_id, position").fetch_all(&st.pool).await.map_err(other)?;
+    let images: Vec<(i64, i64)> = sqlx::query_as("SELECT id, case_id FROM case_images ORDER BY case_id, position").fetch_all(pool).await.map_err(other)?;
     let (text_model, image_model) = enc.model_ids();
     let (text_dim, image_dim) = enc.dims();
     let text_mix = Mixture::for_points(text_dim, n, seed);
     let image_mix = Mixture::new(image_dim.max(1), text_mix.clusters(), seed + 1);
     let mut rng = Rng::new(seed + 2);
     let mut cluster_of = std::collections::HashMap::new();
-    let mut conn = st.pool.acquire().await.map_err(other)?;
+    let mut conn = pool.acquire().await.map_err(other)?;
     let mut copy = conn.copy_in_raw("COPY text_vectors (case_id, field, model, text_sha256, vector) FROM STDIN").await.map_err(other)?;
     let mut buf = String::new();
     for id in &ids {
@@ -107,43 +114,54 @@ pub async fn populate(st: &app::ssr::AppState, enc: &Encoders, n: usize, seed: u
 pub const BENCH_USER: &str = "bench@bench.local";
 pub const BENCH_PASSWORD: &str = "bench-password-2026";
 
-/// Runs the whole benchmark in a scratch cluster under `scratch` (deleted afterwards).
+/// Runs the whole benchmark in a scratch cluster under `scratch` (deleted afterwards), serving
+/// the application as `cfg` describes it (database, data and index under `scratch`).
 pub async fn run(
     enc: Arc<Encoders>,
-    manifest: &Path,
+    cfg: &Config,
     cases: usize,
     concurrency: usize,
     seconds: f64,
     scratch: &Path,
     progress: &(dyn Fn(&str) + Sync),
-) -> Result<HttpReport, crate::ServerError> {
-    let other = |e: &dyn std::fmt::Display| crate::ServerError::Other(e.to_string());
+) -> Result<HttpReport, crate::error::ServerError> {
+    let other = |e: &dyn std::fmt::Display| crate::error::ServerError::Other(e.to_string());
     let _ = std::fs::remove_dir_all(scratch);
     let cluster = ManagedPg::for_dir(scratch)?;
     let c = cluster.clone();
     tokio::task::spawn_blocking(move || c.start()).await.map_err(|e| other(&e))??;
     let result = async {
         let url = precedent_store::ensure_database(&cluster.url("postgres"), "bench").await?;
-        let (pool, sessions) = crate::open_database(&url, 32).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let st = crate::state(pool.clone(), scratch, crate::leptos_options(&scratch.join("site"), addr), 25)?;
+        let mut cfg = cfg.clone();
+        cfg.database_url = Some(url.clone());
+        cfg.data_dir = scratch.to_path_buf();
+        cfg.index_dir = scratch.join("index");
+        cfg.site_root = scratch.join("site");
+        cfg.addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        cfg.db_max_connections = 32;
+        cfg.encoder_threads = 1;
         progress(&format!("creating {cases} synthetic cases with vectors"));
-        let (ids, image_vectors) = populate(&st, &enc, cases, 11).await?;
+        let (ids, image_vectors) = {
+            let (pool, _) = crate::startup::open_database(&url, 8).await?;
+            let out = populate(&pool, &precedent_store::BlobStore::open(cfg.data_dir.join("blobs"))?, &enc, cases, 11).await;
+            pool.close().await;
+            out?
+        };
         progress("building the similarity index");
         let t = Instant::now();
         let rss_before = super::ann::rss_mb();
-        let slot = Arc::new(precedent_search::EncoderSlot::new(Arc::clone(&enc)));
-        let search = crate::start_search(&st, slot, scratch.join("index"), manifest.to_path_buf(), 1).await?;
+        let app = Application::builder(&cfg).encoders(Arc::clone(&enc)).worker(false).build().await?;
         let index_build_s = t.elapsed().as_secs_f64();
         let index_rss_mb = (super::ann::rss_mb() - rss_before).max(0.0);
-        let router = crate::web::router(st.clone(), sessions, SessionSettings { secure: false, idle_minutes: 30 });
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await;
-        });
+        let addr = app.address()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until_stopped(async {
+            let _ = stopped.await;
+        }));
         let client = reqwest::Client::builder().cookie_store(true).pool_max_idle_per_host(concurrency * 2).build().map_err(|e| other(&e))?;
         let base = format!("http://{addr}");
-        let login = client.post(format!("{base}/api/login")).form(&[("email", BENCH_USER), ("password", BENCH_PASSWORD)]).send().await.map_err(|e| other(&e))?;
+        let login =
+            client.post(format!("{base}/api/login")).form(&[("email", BENCH_USER), ("password", BENCH_PASSWORD)]).send().await.map_err(|e| other(&e))?;
         if !login.status().is_success() {
             return Err(other(&format!("bench login failed: {}", login.status())));
         }
@@ -182,9 +200,8 @@ pub async fn run(
             errors += e;
         }
         let elapsed = started.elapsed().as_secs_f64();
-        server.abort();
-        search.stop().await;
-        pool.close().await;
+        let _ = stop.send(());
+        server.await.map_err(|e| other(&e))??;
         let requests = all.len();
         all.sort_by(|a, b| a.total_cmp(b));
         let p99 = super::percentile(&all, 0.99);

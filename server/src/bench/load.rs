@@ -12,8 +12,8 @@
 //! and after. Every loop is bounded by its deadline; the server and cluster are stopped at the end.
 use super::http::{populate, BENCH_PASSWORD, BENCH_USER};
 use crate::pg::ManagedPg;
+use precedent_encoders::Encoders;
 use precedent_search::synthetic::Rng;
-use precedent_search::Encoders;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -77,8 +77,8 @@ const QUERIES: [&str; 6] = [
 ];
 
 /// Runs the load test. The server process is this binary (`precedent serve`).
-pub async fn run(enc: Arc<Encoders>, opts: LoadOptions, progress: &(dyn Fn(&str) + Sync)) -> Result<LoadReport, crate::ServerError> {
-    let other = |e: &dyn std::fmt::Display| crate::ServerError::Other(e.to_string());
+pub async fn run(enc: Arc<Encoders>, opts: LoadOptions, progress: &(dyn Fn(&str) + Sync)) -> Result<LoadReport, crate::error::ServerError> {
+    let other = |e: &dyn std::fmt::Display| crate::error::ServerError::Other(e.to_string());
     let scratch = opts.scratch.clone();
     let _ = std::fs::remove_dir_all(&scratch);
     let cluster = ManagedPg::for_dir(&scratch)?;
@@ -88,12 +88,11 @@ pub async fn run(enc: Arc<Encoders>, opts: LoadOptions, progress: &(dyn Fn(&str)
     let result = async {
         let url = precedent_store::ensure_database(&cluster.url("postgres"), "bench").await?;
         let ids = {
-            let (pool, _) = crate::open_database(&url, 8).await?;
-            let st = crate::state(pool.clone(), &scratch, crate::leptos_options(&scratch.join("site"), "127.0.0.1:0".parse().map_err(|e| other(&e))?), 25)?;
+            let (pool, _) = crate::startup::open_database(&url, 8).await?;
             progress(&format!("creating {} synthetic cases with vectors", opts.cases));
-            let (ids, _) = populate(&st, &enc, opts.cases, 11).await?;
+            let out = populate(&pool, &precedent_store::BlobStore::open(scratch.join("blobs"))?, &enc, opts.cases, 11).await;
             pool.close().await;
-            ids
+            out?.0
         };
         let port = free_port()?;
         let exe = std::env::current_exe()?;
@@ -131,7 +130,8 @@ pub async fn run(enc: Arc<Encoders>, opts: LoadOptions, progress: &(dyn Fn(&str)
             .timeout(Duration::from_secs(30))
             .build()
             .map_err(|e| other(&e))?;
-        let login = client.post(format!("{base}/api/login")).form(&[("email", BENCH_USER), ("password", BENCH_PASSWORD)]).send().await.map_err(|e| other(&e))?;
+        let login =
+            client.post(format!("{base}/api/login")).form(&[("email", BENCH_USER), ("password", BENCH_PASSWORD)]).send().await.map_err(|e| other(&e))?;
         if !login.status().is_success() {
             return Err(other(&format!("bench login failed: {}", login.status())));
         }
@@ -239,7 +239,20 @@ async fn drive(client: &reqwest::Client, base: &str, name: &str, ids: &Arc<Vec<i
 pub fn table(r: &LoadReport) -> String {
     let mut s = format!(
         "{} cases, {} concurrent connections, {:.0} s per scenario; server RSS before {:.0} MB\n{:<12} {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>5} {:>6} {:>9}\n",
-        r.cases, r.connections, r.seconds_per_scenario, r.server_rss_mb_before, "scenario", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "5xx", "other", "RSS after"
+        r.cases,
+        r.connections,
+        r.seconds_per_scenario,
+        r.server_rss_mb_before,
+        "scenario",
+        "requests",
+        "req/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "errors",
+        "5xx",
+        "other",
+        "RSS after"
     );
     for (sc, rss) in r.scenarios.iter().zip(&r.server_rss_mb_after) {
         s.push_str(&format!(

@@ -6,7 +6,7 @@ pub mod http;
 pub mod load;
 pub mod pgvector;
 
-use precedent_search::Encoders;
+use precedent_encoders::Encoders;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -67,11 +67,11 @@ pub struct EncoderBench {
 }
 
 /// Times the encoders on synthetic inputs (`runs` each, after a warm-up).
-pub fn encoders(enc: &Encoders, runs: usize, threads: usize) -> Result<EncoderBench, precedent_search::SearchError> {
+pub fn encoders(enc: &Encoders, runs: usize, threads: usize) -> Result<EncoderBench, precedent_encoders::EncodeError> {
     let queries = ["fever and productive cough", "sudden right-sided weakness", "knee pain at night", "flank pain with haematuria"];
     let cases = precedent_synth::generate(3, 8);
     let notes: Vec<String> = cases.iter().map(|c| format!("{}\n{}\n{}", c.history, c.exam, c.findings)).collect();
-    let time = |f: &mut dyn FnMut(usize) -> Result<(), precedent_search::SearchError>| -> Result<Latency, precedent_search::SearchError> {
+    let time = |f: &mut dyn FnMut(usize) -> Result<(), precedent_encoders::EncodeError>| -> Result<Latency, precedent_encoders::EncodeError> {
         for i in 0..5 {
             f(i)?;
         }

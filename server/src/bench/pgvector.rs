@@ -168,7 +168,14 @@ pub fn table(r: &PgReport) -> String {
         r.n, r.dim, r.k, r.queries, r.m, r.ef_construction
     );
     out += &format!("{:<16} {:>9} {:>9} {:>10} {:>9}\n", "engine", "setting", "recall10", "q/s", "build s");
-    out += &format!("{:<16} {:>9} {:>9.4} {:>10.0} {:>9.1}\n", "hnsw_rs (walk)", format!("ef {}", r.hnsw_rs.ef), r.hnsw_rs.recall10, r.hnsw_rs.qps, r.hnsw_rs_build_s);
+    out += &format!(
+        "{:<16} {:>9} {:>9.4} {:>10.0} {:>9.1}\n",
+        "hnsw_rs (walk)",
+        format!("ef {}", r.hnsw_rs.ef),
+        r.hnsw_rs.recall10,
+        r.hnsw_rs.qps,
+        r.hnsw_rs_build_s
+    );
     out += &format!(
         "{:<16} {:>9} {:>9.4} {:>10.0} {:>9.1}\n",
         format!("pgvector {}", r.pgvector_version),

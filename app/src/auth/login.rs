@@ -1,0 +1,21 @@
+//! The login page (`/login`).
+use super::FormError;
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let auth = expect_context::<crate::AuthContext>();
+    view! {
+        <section class="auth-card">
+            <h1>"Log in"</h1>
+            <ActionForm action=auth.login attr:class="stack" attr:id="login-form">
+                <label>"Email" <input type="email" name="email" required autocomplete="username"/></label>
+                <label>"Password" <input type="password" name="password" required autocomplete="current-password"/></label>
+                <button type="submit" class="primary">"Log in"</button>
+            </ActionForm>
+            <FormError value=move || auth.login.value().get()/>
+            <p class="muted">"New patient? " <A href="/signup">"Create an account"</A></p>
+        </section>
+    }
+}

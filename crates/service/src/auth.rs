@@ -1,0 +1,98 @@
+//! Accounts from the visitor's side: who is signed in, log in (rate-limited per account and
+//! per client address), sign up as a patient, log out. Sessions rotate at login.
+use crate::caller::{actor_from_session, SessionUser, SESSION_KEY};
+use crate::{audit, hash_password, AppState, ServiceError};
+use precedent_accounts::{password::dummy_hash, validate_email, validate_password, verify_password, Actor};
+use precedent_store::users::User;
+use precedent_types::dto::UserView;
+use tower_sessions::Session;
+
+fn user_view(u: &User) -> UserView {
+    UserView { id: u.id, email: u.email.clone(), display_name: u.display_name.clone(), role: u.role }
+}
+
+/// The signed-in user, or `None`.
+pub async fn current_user(st: &AppState, session: &Session) -> Result<Option<UserView>, ServiceError> {
+    Ok(actor_from_session(st, session).await?.map(|(_, u)| user_view(&u)))
+}
+
+async fn start_session(session: &Session, user: &User) -> Result<(), ServiceError> {
+    let internal = |e: tower_sessions::session::Error| ServiceError::internal("session store failure", e);
+    // A fresh session id at every login (no session fixation).
+    session.cycle_id().await.map_err(internal)?;
+    let since = time::OffsetDateTime::now_utc().unix_timestamp();
+    session.insert(SESSION_KEY, SessionUser { id: user.id.0, since }).await.map_err(internal)
+}
+
+/// Logs in with email and password; rate-limited per account and per client address.
+pub async fn login(st: &AppState, session: &Session, ip: Option<String>, email: &str, password: String) -> Result<(), ServiceError> {
+    let account_key = email.trim().to_lowercase();
+    let ip_key = ip.clone().unwrap_or_else(|| "unknown".into());
+    if let Err(wait) = st.account_limiter.check(&account_key).and_then(|_| st.ip_limiter.check(&ip_key)) {
+        audit(&st.pool, None, "auth.login", None, ip, "rate_limited").await?;
+        return Err(ServiceError::RateLimited(wait.as_secs().max(1)));
+    }
+    let creds = precedent_store::users::find_credentials(&st.pool, &account_key).await?;
+    let hash = creds.as_ref().map(|c| c.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_string());
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| ServiceError::internal("password verification task failed", e))?;
+    let user = match (ok, creds) {
+        (true, Some(c)) => c.user,
+        (_, creds) => {
+            st.account_limiter.hit(&account_key);
+            st.ip_limiter.hit(&ip_key);
+            let actor = creds.map(|c| Actor { id: c.user.id, role: c.user.role });
+            audit(&st.pool, actor, "auth.login", None, ip, "wrong_password").await?;
+            return Err(ServiceError::Invalid("Wrong email or password.".into()));
+        }
+    };
+    let actor = Actor { id: user.id, role: user.role };
+    if user.disabled {
+        audit(&st.pool, Some(actor), "auth.login", None, ip, "disabled").await?;
+        return Err(ServiceError::Forbidden);
+    }
+    start_session(session, &user).await?;
+    st.account_limiter.clear(&account_key);
+    audit(&st.pool, Some(actor), "auth.login", None, ip, "ok").await?;
+    Ok(())
+}
+
+/// What the sign-up form sends.
+#[derive(Debug, Clone, Default)]
+pub struct SignupForm {
+    pub email: String,
+    pub display_name: String,
+    pub password: String,
+    pub password_confirm: String,
+}
+
+/// Creates a patient account and signs it in.
+pub async fn signup(st: &AppState, session: &Session, ip: Option<String>, form: SignupForm) -> Result<(), ServiceError> {
+    let ip_key = ip.clone().unwrap_or_else(|| "unknown".into());
+    if let Err(wait) = st.ip_limiter.check(&ip_key) {
+        return Err(ServiceError::RateLimited(wait.as_secs().max(1)));
+    }
+    st.ip_limiter.hit(&ip_key);
+    let email = validate_email(&form.email).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    if form.password != form.password_confirm {
+        return Err(ServiceError::Invalid("The two passwords do not match.".into()));
+    }
+    validate_password(&form.password, &email).map_err(|e| ServiceError::Invalid(e.to_string()))?;
+    let display_name = form.display_name.trim().chars().take(120).collect::<String>();
+    let hash = hash_password(form.password).await?;
+    let user = precedent_store::users::create(&st.pool, &email, &display_name, &hash, precedent_types::Role::Patient).await?;
+    let actor = Actor { id: user.id, role: user.role };
+    audit(&st.pool, Some(actor), "auth.signup", Some(("user", user.id.0)), ip, "ok").await?;
+    start_session(session, &user).await
+}
+
+/// Ends the session on the server (its row is deleted).
+pub async fn logout(st: &AppState, session: &Session, ip: Option<String>) -> Result<(), ServiceError> {
+    let actor = actor_from_session(st, session).await?.map(|(a, _)| a);
+    session.flush().await.map_err(|e| ServiceError::internal("session store failure", e))?;
+    if actor.is_some() {
+        audit(&st.pool, actor, "auth.logout", None, ip, "ok").await?;
+    }
+    Ok(())
+}

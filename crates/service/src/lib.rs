@@ -1,0 +1,63 @@
+//! Precedent's use cases, testable without a browser: one module per feature, each taking a
+//! [`Caller`] (state, actor, client address), checking access before any query that depends on
+//! the caller, recording the audit trail and answering with the DTOs of
+//! [`precedent_types::dto`]. The pages' server functions (`app`) and the JSON API (`server`)
+//! are thin layers over these.
+pub mod admin;
+pub mod audit_log;
+pub mod auth;
+pub mod caller;
+pub mod cases;
+pub mod error;
+pub mod labs;
+pub mod review;
+pub mod similar;
+pub mod state;
+pub mod thumbs;
+
+pub use caller::{actor_from_session, Caller};
+pub use error::ServiceError;
+pub use state::{AppState, ModelChoice, ReindexDone, Reindexer, Search, UploadLimits};
+
+use precedent_accounts::Actor;
+use precedent_store::audit;
+use sqlx::PgPool;
+
+/// Records an audit entry; a failure to audit fails the request.
+pub async fn audit(
+    pool: &PgPool,
+    actor: Option<Actor>,
+    action: &str,
+    object: Option<(&str, i64)>,
+    ip: Option<String>,
+    outcome: &str,
+) -> Result<(), ServiceError> {
+    audit::record(
+        pool,
+        &audit::Entry {
+            actor: actor.map(|a| (a.id, a.role)),
+            action,
+            object_kind: object.map(|o| o.0),
+            object_id: object.map(|o| o.1),
+            ip,
+            outcome,
+            detail: serde_json::Value::Null,
+        },
+    )
+    .await
+    .map_err(ServiceError::from)
+}
+
+/// Hashes a password off the async threads (argon2 is deliberately slow).
+pub async fn hash_password(password: String) -> Result<String, ServiceError> {
+    tokio::task::spawn_blocking(move || precedent_accounts::hash_password(&password))
+        .await
+        .map_err(|e| ServiceError::internal("hashing task failed", e))?
+        .map_err(|e| ServiceError::internal("hashing failed", e))
+}
+
+/// Formats a timestamp for display (UTC, minutes).
+pub fn display_time(t: time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    t.to_offset(time::UtcOffset::UTC).format(&f).unwrap_or_default()
+}

@@ -1,0 +1,51 @@
+//! `precedent eval`: the evaluation protocol on a library folder (no database), or the live
+//! index scored against the doctors' relevance judgements.
+use super::print_json;
+use crate::config::Config;
+use crate::{error::ServerError, startup};
+use std::path::PathBuf;
+
+/// P@10, MRR@10, mAP@10 of every method on a library folder (`medpix2-dev/SOURCE.md`).
+pub async fn library(
+    cfg: &Config,
+    library: PathBuf,
+    query_split: Option<String>,
+    library_split: Option<String>,
+    json: bool,
+    cache: Option<PathBuf>,
+) -> Result<(), ServerError> {
+    let enc = crate::background::load_encoders(&cfg.models_manifest, cfg.encoder_threads.max(2)).await?;
+    let cache = crate::eval::VectorCache::new(cache.unwrap_or_else(|| cfg.data_dir.join("eval-cache")));
+    let report = tokio::task::spawn_blocking(move || {
+        crate::eval::evaluate(&library, query_split.as_deref(), library_split.as_deref(), &enc, &cache, |done, total| {
+            if done % 25 == 0 || done == total {
+                eprint!("\rencoding library: {done}/{total}");
+                if done == total {
+                    eprintln!();
+                }
+            }
+        })
+    })
+    .await
+    .map_err(ServerError::other)?
+    .map_err(ServerError::other)?;
+    print!("{}", crate::eval::table(&report));
+    print_json(json, &report)
+}
+
+/// The live index's rankings against the doctors' judgements: P@k, judged precision, coverage.
+pub async fn judged(cfg: &Config, k: usize, json: bool) -> Result<(), ServerError> {
+    startup::with_database(cfg, 4, |st| async move {
+        let sim = super::index::open_similarity(cfg, &st).await?;
+        let pairs = precedent_store::index_feed::judged_pairs(&st.pool).await?;
+        let engine = sim.engine();
+        let r = tokio::task::spawn_blocking(move || precedent_search::eval::judged(&engine, &pairs, k)).await.map_err(ServerError::other)?;
+        println!("judged queries {}  judged pairs {}  models {}, {}", r.queries, r.judged_pairs, sim.models().text, sim.models().image.unwrap_or_default());
+        println!("{:<18} {:>7}", "metric", "value");
+        println!("{:<18} {:>7.3}", format!("P@{}", r.k), r.p_at_k);
+        println!("{:<18} {:>7.3}", "judged precision", r.judged_precision);
+        println!("{:<18} {:>7.3}", "coverage", r.coverage);
+        print_json(json, &r)
+    })
+    .await
+}

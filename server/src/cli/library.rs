@@ -1,0 +1,59 @@
+//! `precedent import` and `precedent synth`: case libraries in, and synthetic libraries out.
+use crate::config::Config;
+use crate::{error::ServerError, seed, startup};
+use std::path::Path;
+
+/// Writes `cases` synthetic cases as a library folder in the import format.
+pub fn synth(out: &Path, cases: usize, seed: u64) -> Result<(), ServerError> {
+    let n = seed::export_synth(out, cases, seed)?;
+    println!("wrote {n} synthetic case(s) to {}", out.display());
+    Ok(())
+}
+
+/// Imports a library folder, with a progress bar; resumable and idempotent.
+pub async fn import(cfg: &Config, dir: &Path, owner: Option<String>, json: bool) -> Result<(), ServerError> {
+    startup::with_database(cfg, 4, |st| async move {
+        let actor = match owner {
+            Some(email) => {
+                let c = precedent_store::users::find_credentials(&st.pool, &email).await?.ok_or_else(|| ServerError::other(format!("no account {email}")))?;
+                precedent_accounts::Actor { id: c.user.id, role: c.user.role }
+            }
+            None => crate::import::library_owner(&st).await.map_err(ServerError::other)?,
+        };
+        let started = std::time::Instant::now();
+        let report = crate::import::import(&st, dir, actor, |done, total, r| {
+            if done % 10 == 0 || done == total {
+                let width = 30;
+                let filled = if total == 0 { width } else { done * width / total };
+                eprint!(
+                    "\r[{}{}] {done}/{total}  imported {}  present {}  refused {}",
+                    "#".repeat(filled),
+                    ".".repeat(width - filled),
+                    r.imported,
+                    r.already_present,
+                    r.refused.len()
+                );
+            }
+        })
+        .await
+        .map_err(ServerError::other)?;
+        eprintln!();
+        println!(
+            "{}: {} rows, {} imported, {} already present, {} refused ({:.1}s)",
+            report.library,
+            report.rows,
+            report.imported,
+            report.already_present,
+            report.refused.len(),
+            started.elapsed().as_secs_f64()
+        );
+        for r in &report.refused {
+            println!("  refused line {} {}: {}", r.line, r.key.as_deref().unwrap_or("-"), r.reason);
+        }
+        if json {
+            println!("{}", serde_json::to_string(&report).map_err(ServerError::other)?);
+        }
+        Ok(())
+    })
+    .await
+}
