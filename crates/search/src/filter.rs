@@ -5,10 +5,28 @@ use serde::{Deserialize, Serialize};
 
 /// Imaging modalities present in a case, as bits (for filters).
 pub mod imaging {
+    use precedent_types::Modality;
+
     pub const XRAY: u8 = 1;
     pub const CT: u8 = 2;
     pub const MR: u8 = 4;
     pub const OTHER: u8 = 8;
+
+    /// The bit of a scan modality: the one mapping between the vocabulary and the filter.
+    pub fn bit(m: Modality) -> u8 {
+        match m {
+            Modality::Xray => XRAY,
+            Modality::Ct => CT,
+            Modality::Mr => MR,
+            Modality::Other => OTHER,
+        }
+    }
+
+    /// The bits of a case's scans, from their stored modality names (an unknown name counts
+    /// as "other").
+    pub fn bits<'a>(names: impl IntoIterator<Item = &'a str>) -> u8 {
+        names.into_iter().fold(0, |acc, n| acc | bit(n.parse().unwrap_or(Modality::Other)))
+    }
 }
 
 /// What filters need to know about a case.

@@ -7,7 +7,7 @@ use precedent_search::engine::{Query, SearchOptions};
 use precedent_search::filter::{imaging, Filter};
 use precedent_search::fusion::{Calibration, Channel, Weights};
 use precedent_types::dto::{ChannelScoreView, Review, SearchRequest, SimilarHitView, SimilarParams, SimilarResults};
-use precedent_types::{CaseId, ImageId, Modality, ReviewAction, UserId};
+use precedent_types::{CaseId, ImageId, ReviewAction, UserId};
 use std::collections::HashMap;
 
 /// At most this many images in one ad-hoc query.
@@ -47,13 +47,7 @@ pub fn options(p: &SimilarParams) -> Result<(SearchOptions, Filter), ServiceErro
     };
     let filter = Filter {
         validated_only: p.validated_only,
-        imaging: match p.modality {
-            None => 0,
-            Some(Modality::Xray) => imaging::XRAY,
-            Some(Modality::Ct) => imaging::CT,
-            Some(Modality::Mr) => imaging::MR,
-            Some(Modality::Other) => imaging::OTHER,
-        },
+        imaging: p.modality.map_or(0, imaging::bit),
         body_region: p.body_region.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_lowercase),
         from_day: p.from.as_deref().filter(|s| !s.trim().is_empty()).map(|s| day(s, "from")).transpose()?,
         to_day: p.to.as_deref().filter(|s| !s.trim().is_empty()).map(|s| day(s, "to")).transpose()?,
@@ -361,6 +355,7 @@ async fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use precedent_types::Modality;
 
     #[test]
     fn parameters_are_checked() {

@@ -17,15 +17,7 @@ pub fn case_vectors(row: IndexRow, models: &Models) -> CaseVectors {
         let n: f32 = v.iter().map(|x| x * x).sum();
         v.len() == dim && n.is_finite() && (n - 1.0).abs() <= 1e-2
     };
-    let mut bits = 0u8;
-    for m in &row.modalities {
-        bits |= match m.as_str() {
-            "xray" => imaging::XRAY,
-            "ct" => imaging::CT,
-            "mr" => imaging::MR,
-            _ => imaging::OTHER,
-        };
-    }
+    let bits = imaging::bits(row.modalities.iter().map(String::as_str));
     let text = row.text.filter(|v| {
         let good = ok(v, models.text_dim);
         if !good {
