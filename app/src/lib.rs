@@ -31,14 +31,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <!DOCTYPE html>
         <html lang="en">
             <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <HydrationScripts options/>
-                <MetaTags/>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
             </head>
             <body>
-                <App/>
+                <App />
             </body>
         </html>
     }
@@ -69,25 +69,25 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/precedent.css"/>
-        <Title text="Precedent"/>
+        <Stylesheet id="leptos" href="/pkg/precedent.css" />
+        <Title text="Precedent" />
         <Router>
-            <Header/>
+            <Header />
             <main id="main">
-                <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=Home/>
-                    <Route path=path!("/login") view=auth::LoginPage/>
-                    <Route path=path!("/signup") view=auth::SignupPage/>
-                    <Route path=path!("/cases") view=cases::CaseListPage ssr=SsrMode::Async/>
-                    <Route path=path!("/cases/new") view=cases::NewCasePage/>
-                    <Route path=path!("/cases/:id") view=cases::CasePage ssr=SsrMode::Async/>
-                    <Route path=path!("/compare") view=cases::ComparePage ssr=SsrMode::Async/>
-                    <Route path=path!("/search") view=similar::SearchPage ssr=SsrMode::Async/>
-                    <Route path=path!("/review") view=review::ReviewQueuePage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/index") view=admin::IndexPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/import") view=admin::ImportPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/audit") view=audit::AuditPage ssr=SsrMode::Async/>
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/") view=Home />
+                    <Route path=path!("/login") view=auth::LoginPage />
+                    <Route path=path!("/signup") view=auth::SignupPage />
+                    <Route path=path!("/cases") view=cases::CaseListPage ssr=SsrMode::Async />
+                    <Route path=path!("/cases/new") view=cases::NewCasePage />
+                    <Route path=path!("/cases/:id") view=cases::CasePage ssr=SsrMode::Async />
+                    <Route path=path!("/compare") view=cases::ComparePage ssr=SsrMode::Async />
+                    <Route path=path!("/search") view=similar::SearchPage ssr=SsrMode::Async />
+                    <Route path=path!("/review") view=review::ReviewQueuePage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users") view=admin::UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/index") view=admin::IndexPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/import") view=admin::ImportPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=audit::AuditPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
@@ -99,25 +99,45 @@ fn Header() -> impl IntoView {
     let auth = expect_context::<AuthContext>();
     view! {
         <header class="topbar">
-            <a href="/" class="brand">"Precedent"</a>
+            <a href="/" class="brand">
+                "Precedent"
+            </a>
             <nav>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match auth.user.await {
-                            Ok(Some(u)) => view! {
-                                <A href="/cases">"Cases"</A>
-                                <A href="/search">"Search"</A>
-                                {(u.role == precedent_types::Role::Doctor).then(|| view! { <A href="/review">"Review queue"</A> })}
-                                {(u.role == precedent_types::Role::Admin).then(|| view! { <A href="/admin/users">"Accounts"</A> <A href="/admin/index">"Index"</A> <A href="/admin/import">"Import"</A> <A href="/admin/audit">"Audit"</A> })}
-                                <span class="who" id="whoami">{format!("{} ({})", u.email, u.role)}</span>
-                                <ActionForm action=auth.logout attr:class="inline">
-                                    <button type="submit" class="link" id="logout">"Log out"</button>
-                                </ActionForm>
-                            }.into_any(),
-                            _ => view! {
-                                <A href="/login">"Log in"</A>
-                                <A href="/signup">"Sign up"</A>
-                            }.into_any(),
+                            Ok(Some(u)) => {
+                                view! {
+                                    <A href="/cases">"Cases"</A>
+                                    <A href="/search">"Search"</A>
+                                    {(u.role == precedent_types::Role::Doctor).then(|| view! { <A href="/review">"Review queue"</A> })}
+                                    {(u.role == precedent_types::Role::Admin)
+                                        .then(|| {
+                                            view! {
+                                                <A href="/admin/users">"Accounts"</A>
+                                                <A href="/admin/index">"Index"</A>
+                                                <A href="/admin/import">"Import"</A>
+                                                <A href="/admin/audit">"Audit"</A>
+                                            }
+                                        })}
+                                    <span class="who" id="whoami">
+                                        {format!("{} ({})", u.email, u.role)}
+                                    </span>
+                                    <ActionForm action=auth.logout attr:class="inline">
+                                        <button type="submit" class="link" id="logout">
+                                            "Log out"
+                                        </button>
+                                    </ActionForm>
+                                }
+                                    .into_any()
+                            }
+                            _ => {
+                                view! {
+                                    <A href="/login">"Log in"</A>
+                                    <A href="/signup">"Sign up"</A>
+                                }
+                                    .into_any()
+                            }
                         }
                     })}
                 </Transition>
@@ -131,8 +151,18 @@ fn Home() -> impl IntoView {
     view! {
         <section class="hero">
             <h1>"Find similar past cases"</h1>
-            <p>"Precedent lets clinicians compare a case with past cases by its scans, its clinical text and its lab results, and lets patients follow their own cases."</p>
-            <p><A href="/cases" attr:class="button primary">"Open cases"</A> " " <A href="/login" attr:class="button">"Log in"</A></p>
+            <p>
+                "Precedent lets clinicians compare a case with past cases by its scans, its clinical text and its lab results, and lets patients follow their own cases."
+            </p>
+            <p>
+                <A href="/cases" attr:class="button primary">
+                    "Open cases"
+                </A>
+                " "
+                <A href="/login" attr:class="button">
+                    "Log in"
+                </A>
+            </p>
         </section>
     }
 }

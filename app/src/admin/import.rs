@@ -25,20 +25,42 @@ fn ImportReport(import: ImportView) -> impl IntoView {
     view! {
         <article class="import" data-import=import.id data-status=import.status.clone()>
             <h3>{format!("{} · started {}", import.filename, import.started_at)}</h3>
-            <p class="import-line" role="status">{import_line(&import)}</p>
-            {(!refused.is_empty()).then(|| view! {
-                <details open=open>
-                    <summary>{format!("{} refused row{}", refused.len(), if refused.len() == 1 { "" } else { "s" })}</summary>
-                    <div class="table-wrap"><table class="refused">
-                        <thead><tr><th>"Line"</th><th>"Key"</th><th>"Reason"</th></tr></thead>
-                        <tbody>
-                            {refused.into_iter().map(|r| view! {
-                                <tr><td>{r.line}</td><td>{r.key.unwrap_or_default()}</td><td>{r.reason}</td></tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table></div>
-                </details>
-            })}
+            <p class="import-line" role="status">
+                {import_line(&import)}
+            </p>
+            {(!refused.is_empty())
+                .then(|| {
+                    view! {
+                        <details open=open>
+                            <summary>{format!("{} refused row{}", refused.len(), if refused.len() == 1 { "" } else { "s" })}</summary>
+                            <div class="table-wrap">
+                                <table class="refused">
+                                    <thead>
+                                        <tr>
+                                            <th>"Line"</th>
+                                            <th>"Key"</th>
+                                            <th>"Reason"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {refused
+                                            .into_iter()
+                                            .map(|r| {
+                                                view! {
+                                                    <tr>
+                                                        <td>{r.line}</td>
+                                                        <td>{r.key.unwrap_or_default()}</td>
+                                                        <td>{r.reason}</td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        </details>
+                    }
+                })}
         </article>
     }
 }
@@ -93,36 +115,76 @@ pub fn ImportPage() -> impl IntoView {
     };
     view! {
         <section>
-            <div class="page-head"><h1>"Import a case library"</h1></div>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <div class="page-head">
+                <h1>"Import a case library"</h1>
+            </div>
+            <Suspense fallback=|| {
+                view! { <p class="muted">"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match imports.await {
-                        Err(AppError::Forbidden) => view! {
-                            <section class="notice"><h2>"Admins only"</h2><p>"Importing case libraries is for administrators."</p></section>
-                        }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                        Ok(list) => view! {
-                            <section class="panel">
-                                <h2>"Upload"</h2>
-                                <p class="small">"A .zip, .tar.gz or .tar holding "<code>"cases.jsonl"</code>" and the files it names (see docs/import-format.md), or a MedPix 2.0 folder. Cases already imported from an archive of the same name are skipped, so an interrupted import resumes when uploaded again."</p>
-                                <form method="post" action="/api/v1/admin/imports" enctype="multipart/form-data" class="stack" on:submit=on_submit>
-                                    <label>"Archive"<input type="file" name="archive" required accept=".zip,.tar,.gz,.tgz,application/zip,application/gzip,application/x-tar"/></label>
-                                    <button type="submit" class="button primary" disabled=move || sending.get()>
-                                        {move || if sending.get() { "Uploading…" } else { "Import" }}
-                                    </button>
-                                </form>
-                                {move || upload_error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
-                                <div id="import-live">
-                                    {move || live.get().map(|i| view! { <ImportReport import=i/> })}
-                                </div>
-                            </section>
-                            <h2>"Recent imports"</h2>
-                            {if list.is_empty() {
-                                view! { <p class="muted">"No imports yet."</p> }.into_any()
-                            } else {
-                                view! { <div class="imports">{list.into_iter().map(|i| view! { <ImportReport import=i/> }).collect_view()}</div> }.into_any()
-                            }}
-                        }.into_any(),
+                        Err(AppError::Forbidden) => {
+                            view! {
+                                <section class="notice">
+                                    <h2>"Admins only"</h2>
+                                    <p>"Importing case libraries is for administrators."</p>
+                                </section>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => {
+                            view! {
+                                <p class="form-error" role="alert">
+                                    {e.to_string()}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                        Ok(list) => {
+                            view! {
+                                <section class="panel">
+                                    <h2>"Upload"</h2>
+                                    <p class="small">
+                                        "A .zip, .tar.gz or .tar holding "<code>"cases.jsonl"</code>
+                                        " and the files it names (see docs/import-format.md), or a MedPix 2.0 folder. Cases already imported from an archive of the same name are skipped, so an interrupted import resumes when uploaded again."
+                                    </p>
+                                    <form method="post" action="/api/v1/admin/imports" enctype="multipart/form-data" class="stack" on:submit=on_submit>
+                                        <label>
+                                            "Archive"
+                                            <input
+                                                type="file"
+                                                name="archive"
+                                                required
+                                                accept=".zip,.tar,.gz,.tgz,application/zip,application/gzip,application/x-tar"
+                                            />
+                                        </label>
+                                        <button type="submit" class="button primary" disabled=move || sending.get()>
+                                            {move || if sending.get() { "Uploading…" } else { "Import" }}
+                                        </button>
+                                    </form>
+                                    {move || {
+                                        upload_error
+                                            .get()
+                                            .map(|e| {
+                                                view! {
+                                                    <p class="form-error" role="alert">
+                                                        {e}
+                                                    </p>
+                                                }
+                                            })
+                                    }}
+                                    <div id="import-live">{move || live.get().map(|i| view! { <ImportReport import=i /> })}</div>
+                                </section>
+                                <h2>"Recent imports"</h2>
+                                {if list.is_empty() {
+                                    view! { <p class="muted">"No imports yet."</p> }.into_any()
+                                } else {
+                                    view! { <div class="imports">{list.into_iter().map(|i| view! { <ImportReport import=i /> }).collect_view()}</div> }
+                                        .into_any()
+                                }}
+                            }
+                                .into_any()
+                        }
                     }
                 })}
             </Suspense>

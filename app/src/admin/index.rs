@@ -32,57 +32,133 @@ pub fn IndexPage() -> impl IntoView {
     let error = move || rebuild.value().get().and_then(|r| r.err()).map(|e| e.to_string());
     view! {
         <section>
-            <div class="page-head"><h1>"Similarity index"</h1></div>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <div class="page-head">
+                <h1>"Similarity index"</h1>
+            </div>
+            <Suspense fallback=|| {
+                view! { <p class="muted">"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match status.await {
-                        Err(AppError::Forbidden) => view! {
-                            <section class="notice"><h2>"Admins only"</h2><p>"The index is managed by administrators."</p></section>
-                        }.into_any(),
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Err(AppError::Forbidden) => {
+                            view! {
+                                <section class="notice">
+                                    <h2>"Admins only"</h2>
+                                    <p>"The index is managed by administrators."</p>
+                                </section>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => {
+                            view! {
+                                <p class="form-error" role="alert">
+                                    {e.to_string()}
+                                </p>
+                            }
+                                .into_any()
+                        }
                         Ok(s) => {
                             let first = s.progress.clone();
                             view! {
-                                <div class="table-wrap"><table class="users index-stats">
-                                    <thead><tr><th>"Modality"</th><th>"Model"</th><th>"Dimensions"</th><th>"Vectors"</th><th>"Dead points"</th><th>"Memory (est.)"</th></tr></thead>
-                                    <tbody>
-                                        {s.channels.into_iter().map(|c| view! {
-                                            <tr data-channel=c.channel.clone()>
-                                                <td>{c.channel.clone()}</td><td class="model">{c.model.clone().unwrap_or_else(|| "none".into())}</td>
-                                                <td>{c.dim}</td><td class="vectors">{c.vectors}</td><td>{c.dead}</td><td>{format!("{:.1} MB", c.memory_mb)}</td>
+                                <div class="table-wrap">
+                                    <table class="users index-stats">
+                                        <thead>
+                                            <tr>
+                                                <th>"Modality"</th>
+                                                <th>"Model"</th>
+                                                <th>"Dimensions"</th>
+                                                <th>"Vectors"</th>
+                                                <th>"Dead points"</th>
+                                                <th>"Memory (est.)"</th>
                                             </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table></div>
-                                <p class="muted small" id="index-cases">{format!("{} cases · built {} · last change applied #{} · server memory {} · embedding jobs: {}", s.cases,
-                                    s.built_at.clone().unwrap_or_else(|| "not yet saved".into()), s.applied_change,
-                                    s.process_rss_mb.map(|m| format!("{m:.0} MB")).unwrap_or_else(|| "unknown".into()),
-                                    s.jobs.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", "))}</p>
+                                        </thead>
+                                        <tbody>
+                                            {s
+                                                .channels
+                                                .into_iter()
+                                                .map(|c| {
+                                                    view! {
+                                                        <tr data-channel=c.channel.clone()>
+                                                            <td>{c.channel.clone()}</td>
+                                                            <td class="model">{c.model.clone().unwrap_or_else(|| "none".into())}</td>
+                                                            <td>{c.dim}</td>
+                                                            <td class="vectors">{c.vectors}</td>
+                                                            <td>{c.dead}</td>
+                                                            <td>{format!("{:.1} MB", c.memory_mb)}</td>
+                                                        </tr>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                                <p class="muted small" id="index-cases">
+                                    {format!(
+                                        "{} cases · built {} · last change applied #{} · server memory {} · embedding jobs: {}",
+                                        s.cases,
+                                        s.built_at.clone().unwrap_or_else(|| "not yet saved".into()),
+                                        s.applied_change,
+                                        s.process_rss_mb.map(|m| format!("{m:.0} MB")).unwrap_or_else(|| "unknown".into()),
+                                        s.jobs.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", "),
+                                    )}
+                                </p>
                                 <section class="panel">
                                     <h2>"Rebuild"</h2>
-                                    <p class="small">"Builds new indexes from the database while searches keep using the current ones, then swaps them in. Choosing another model first computes its vectors for every case."</p>
+                                    <p class="small">
+                                        "Builds new indexes from the database while searches keep using the current ones, then swaps them in. Choosing another model first computes its vectors for every case."
+                                    </p>
                                     <ActionForm action=rebuild attr:class="stack">
                                         <div class="row">
-                                            {["text", "image"].into_iter().map(|ch| {
-                                                let options: Vec<_> = s.models.iter().filter(|m| m.channel == ch).cloned().collect();
-                                                (!options.is_empty()).then(|| view! {
-                                                    <label>{if ch == "text" { "Text model" } else { "Image model" }}
-                                                        <select name=if ch == "text" { "text_model" } else { "image_model" }>
-                                                            <option value="">"Keep the current one"</option>
-                                                            {options.into_iter().map(|m| view! {
-                                                                <option value=m.name.clone()>{format!("{}{}", m.model, if m.in_use { " (in use)" } else { "" })}</option>
-                                                            }).collect_view()}
-                                                        </select>
-                                                    </label>
+                                            {["text", "image"]
+                                                .into_iter()
+                                                .map(|ch| {
+                                                    let options: Vec<_> = s.models.iter().filter(|m| m.channel == ch).cloned().collect();
+                                                    (!options.is_empty())
+                                                        .then(|| {
+                                                            view! {
+                                                                <label>
+                                                                    {if ch == "text" { "Text model" } else { "Image model" }}
+                                                                    <select name=if ch == "text" { "text_model" } else { "image_model" }>
+                                                                        <option value="">"Keep the current one"</option>
+                                                                        {options
+                                                                            .into_iter()
+                                                                            .map(|m| {
+                                                                                view! {
+                                                                                    <option value=m
+                                                                                        .name
+                                                                                        .clone()>
+                                                                                        {format!("{}{}", m.model, if m.in_use { " (in use)" } else { "" })}
+                                                                                    </option>
+                                                                                }
+                                                                            })
+                                                                            .collect_view()}
+                                                                    </select>
+                                                                </label>
+                                                            }
+                                                        })
                                                 })
-                                            }).collect_view()}
+                                                .collect_view()}
                                         </div>
-                                        <button type="submit" class="button primary">"Rebuild index"</button>
+                                        <button type="submit" class="button primary">
+                                            "Rebuild index"
+                                        </button>
                                     </ActionForm>
-                                    {move || error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
-                                    <p id="reindex-progress" role="status">{move || progress_line(&live.get().unwrap_or_else(|| first.clone()))}</p>
+                                    {move || {
+                                        error()
+                                            .map(|e| {
+                                                view! {
+                                                    <p class="form-error" role="alert">
+                                                        {e}
+                                                    </p>
+                                                }
+                                            })
+                                    }}
+                                    <p id="reindex-progress" role="status">
+                                        {move || progress_line(&live.get().unwrap_or_else(|| first.clone()))}
+                                    </p>
                                 </section>
-                            }.into_any()
+                            }
+                                .into_any()
                         }
                     }
                 })}

@@ -7,7 +7,11 @@ use leptos::prelude::*;
 pub fn FormError(value: impl Fn() -> Option<Result<(), AppError>> + Send + Sync + 'static) -> impl IntoView {
     move || {
         value().and_then(|r| r.err()).map(|e| {
-            view! { <p class="form-error" role="alert">{e.to_string()}</p> }
+            view! {
+                <p class="form-error" role="alert">
+                    {e.to_string()}
+                </p>
+            }
         })
     }
 }

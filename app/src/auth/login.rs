@@ -10,11 +10,13 @@ pub fn LoginPage() -> impl IntoView {
         <section class="auth-card">
             <h1>"Log in"</h1>
             <ActionForm action=auth.login attr:class="stack" attr:id="login-form">
-                <label>"Email" <input type="email" name="email" required autocomplete="username"/></label>
-                <label>"Password" <input type="password" name="password" required autocomplete="current-password"/></label>
-                <button type="submit" class="primary">"Log in"</button>
+                <label>"Email" <input type="email" name="email" required autocomplete="username" /></label>
+                <label>"Password" <input type="password" name="password" required autocomplete="current-password" /></label>
+                <button type="submit" class="primary">
+                    "Log in"
+                </button>
             </ActionForm>
-            <FormError value=move || auth.login.value().get()/>
+            <FormError value=move || auth.login.value().get() />
             <p class="muted">"New patient? " <A href="/signup">"Create an account"</A></p>
         </section>
     }

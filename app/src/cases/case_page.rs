@@ -28,16 +28,30 @@ pub fn CasePage() -> impl IntoView {
     });
     let case = Resource::new(move || (id(), saved.get()), |(id, _)| get_case(id));
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading case…"</p> }>
+        <Suspense fallback=|| {
+            view! { <p class="muted">"Loading case…"</p> }
+        }>
             {move || Suspend::new(async move {
                 match case.await {
-                    Err(AppError::NotFound) => view! {
-                        <section class="notice"><h1>"Case not found"</h1>
-                        <p>"This case does not exist or you do not have access to it."</p>
-                        <A href="/cases">"Back to cases"</A></section>
-                    }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    Ok(c) => view! { <CaseDetail case=c review correct/> }.into_any(),
+                    Err(AppError::NotFound) => {
+                        view! {
+                            <section class="notice">
+                                <h1>"Case not found"</h1>
+                                <p>"This case does not exist or you do not have access to it."</p>
+                                <A href="/cases">"Back to cases"</A>
+                            </section>
+                        }
+                            .into_any()
+                    }
+                    Err(e) => {
+                        view! {
+                            <p class="form-error" role="alert">
+                                {e.to_string()}
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Ok(c) => view! { <CaseDetail case=c review correct /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -58,24 +72,56 @@ fn CaseDetail(case: CaseView, review: ServerAction<crate::review::ReviewCase>, c
             <header class="page-head">
                 <div>
                     <h1 id="case-title">{case.title.clone()}</h1>
-                    <p class="muted">{format!("Case #{} · opened {}", case.id, case.created_at)} {(!demographics.is_empty()).then(|| format!(" · {demographics}"))}</p>
+                    <p class="muted">
+                        {format!("Case #{} · opened {}", case.id, case.created_at)} {(!demographics.is_empty()).then(|| format!(" · {demographics}"))}
+                    </p>
                 </div>
                 <div class="badges">
                     <span class=format!("badge status-{}", case.status)>{case.status.to_string()}</span>
-                    {case.indexing.then(|| view! {
-                        <span class="badge indexing" id="indexing" title="Its scans and text are being analysed for similarity search">"Indexing…"</span>
-                    })}
+                    {case
+                        .indexing
+                        .then(|| {
+                            view! {
+                                <span class="badge indexing" id="indexing" title="Its scans and text are being analysed for similarity search">
+                                    "Indexing…"
+                                </span>
+                            }
+                        })}
                 </div>
             </header>
-            {case.diagnosis.clone().map(|d| view! { <p class="diagnosis-line"><strong>"Diagnosis: "</strong>{d}</p> })}
+            {case
+                .diagnosis
+                .clone()
+                .map(|d| {
+                    view! {
+                        <p class="diagnosis-line">
+                            <strong>"Diagnosis: "</strong>
+                            {d}
+                        </p>
+                    }
+                })}
             <section class="panel">
                 <h2>"History and symptoms"</h2>
-                <p class="prose" id="case-history">{case.history.clone()}</p>
-                {(!case.exam.is_empty()).then(|| view! { <h3>"Examination"</h3><p class="prose">{case.exam.clone()}</p> })}
-                {(!case.findings.is_empty()).then(|| view! { <h3>"Findings"</h3><p class="prose">{case.findings.clone()}</p> })}
+                <p class="prose" id="case-history">
+                    {case.history.clone()}
+                </p>
+                {(!case.exam.is_empty())
+                    .then(|| {
+                        view! {
+                            <h3>"Examination"</h3>
+                            <p class="prose">{case.exam.clone()}</p>
+                        }
+                    })}
+                {(!case.findings.is_empty())
+                    .then(|| {
+                        view! {
+                            <h3>"Findings"</h3>
+                            <p class="prose">{case.findings.clone()}</p>
+                        }
+                    })}
             </section>
-            {case.can_review.then(|| view! { <crate::review::ReviewPanel case=case.clone() action=review/> })}
-            <crate::similar::SimilarPanel case_id=case.id.0/>
+            {case.can_review.then(|| view! { <crate::review::ReviewPanel case=case.clone() action=review /> })}
+            <crate::similar::SimilarPanel case_id=case.id.0 />
             <section class="panel">
                 <h2>{format!("Scans ({})", case.images.len())}</h2>
                 {if case.images.is_empty() {
@@ -83,16 +129,27 @@ fn CaseDetail(case: CaseView, review: ServerAction<crate::review::ReviewCase>, c
                 } else {
                     view! {
                         <ul class="thumbs">
-                            {case.images.into_iter().map(|i| view! {
-                                <li>
-                                    <a href=format!("/media/images/{}", i.id) target="_blank" rel="noopener">
-                                        <img src=format!("/media/images/{}/thumb", i.id) alt=i.caption.clone().unwrap_or_else(|| i.filename.clone()) class="scan-thumb"/>
-                                    </a>
-                                    <span class="small muted">{format!("{} · {} · {}×{}", i.filename, i.modality.label(), i.width, i.height)}</span>
-                                </li>
-                            }).collect_view()}
+                            {case
+                                .images
+                                .into_iter()
+                                .map(|i| {
+                                    view! {
+                                        <li>
+                                            <a href=format!("/media/images/{}", i.id) target="_blank" rel="noopener">
+                                                <img
+                                                    src=format!("/media/images/{}/thumb", i.id)
+                                                    alt=i.caption.clone().unwrap_or_else(|| i.filename.clone())
+                                                    class="scan-thumb"
+                                                />
+                                            </a>
+                                            <span class="small muted">{format!("{} · {} · {}×{}", i.filename, i.modality.label(), i.width, i.height)}</span>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
                         </ul>
-                    }.into_any()
+                    }
+                        .into_any()
                 }}
             </section>
             <section class="panel">
@@ -101,26 +158,72 @@ fn CaseDetail(case: CaseView, review: ServerAction<crate::review::ReviewCase>, c
                     view! { <p class="muted">"No lab reports uploaded."</p> }.into_any()
                 } else {
                     view! {
-                        {move || correct_error().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
-                        {(!case.lab_trends.is_empty()).then(|| view! { <h3>"Trends"</h3><crate::labs::LabTrends trends=case.lab_trends.clone()/> })}
-                        {case.reports.into_iter().map(|r| {
-                            let text = r.text.clone();
-                            let has_values = !r.values.is_empty();
-                            view! {
-                                <div class="report" data-report=r.id.0>
-                                    <h3><a href=format!("/media/reports/{}", r.id)>{r.filename.clone()}</a>
-                                        <span class="small muted">{format!(" {:.0} KB{}", r.byte_size as f64 / 1024.0, r.collected_on.clone().map(|d| format!(" · collected {d}")).unwrap_or_default())}</span></h3>
-                                    {has_values.then(|| view! { <crate::labs::LabTable report=r.clone() can_correct action=correct/> })}
-                                    {match text {
-                                        ReportText::Extracted(t) if has_values => view! { <details class="report-source"><summary>"Report text"</summary><pre class="report-text">{t}</pre></details> }.into_any(),
-                                        ReportText::Extracted(t) => view! { <p class="notice-inline">"No values recognised in this report; its text is kept."</p><pre class="report-text">{t}</pre> }.into_any(),
-                                        ReportText::NoTextLayer => view! { <p class="notice-inline">"No text layer — values not extracted."</p> }.into_any(),
-                                        ReportText::Failed(e) => view! { <p class="notice-inline">{format!("The PDF could not be read: {e}")}</p> }.into_any(),
-                                    }}
-                                </div>
-                            }
-                        }).collect_view()}
-                    }.into_any()
+                        {move || {
+                            correct_error()
+                                .map(|e| {
+                                    view! {
+                                        <p class="form-error" role="alert">
+                                            {e}
+                                        </p>
+                                    }
+                                })
+                        }}
+                        {(!case.lab_trends.is_empty())
+                            .then(|| {
+                                view! {
+                                    <h3>"Trends"</h3>
+                                    <crate::labs::LabTrends trends=case.lab_trends.clone() />
+                                }
+                            })}
+                        {case
+                            .reports
+                            .into_iter()
+                            .map(|r| {
+                                let text = r.text.clone();
+                                let has_values = !r.values.is_empty();
+                                view! {
+                                    <div class="report" data-report=r.id.0>
+                                        <h3>
+                                            <a href=format!("/media/reports/{}", r.id)>{r.filename.clone()}</a>
+                                            <span class="small muted">
+                                                {format!(
+                                                    " {:.0} KB{}",
+                                                    r.byte_size as f64 / 1024.0,
+                                                    r.collected_on.clone().map(|d| format!(" · collected {d}")).unwrap_or_default(),
+                                                )}
+                                            </span>
+                                        </h3>
+                                        {has_values.then(|| view! { <crate::labs::LabTable report=r.clone() can_correct action=correct /> })}
+                                        {match text {
+                                            ReportText::Extracted(t) if has_values => {
+                                                view! {
+                                                    <details class="report-source">
+                                                        <summary>"Report text"</summary>
+                                                        <pre class="report-text">{t}</pre>
+                                                    </details>
+                                                }
+                                                    .into_any()
+                                            }
+                                            ReportText::Extracted(t) => {
+                                                view! {
+                                                    <p class="notice-inline">"No values recognised in this report; its text is kept."</p>
+                                                    <pre class="report-text">{t}</pre>
+                                                }
+                                                    .into_any()
+                                            }
+                                            ReportText::NoTextLayer => {
+                                                view! { <p class="notice-inline">"No text layer — values not extracted."</p> }.into_any()
+                                            }
+                                            ReportText::Failed(e) => {
+                                                view! { <p class="notice-inline">{format!("The PDF could not be read: {e}")}</p> }.into_any()
+                                            }
+                                        }}
+                                    </div>
+                                }
+                            })
+                            .collect_view()}
+                    }
+                        .into_any()
                 }}
             </section>
             <section class="panel">
@@ -130,14 +233,31 @@ fn CaseDetail(case: CaseView, review: ServerAction<crate::review::ReviewCase>, c
                 } else {
                     view! {
                         <ol class="history">
-                            {case.validations.into_iter().map(|v| view! {
-                                <li class="history-entry"><strong>{v.diagnosis}</strong>{format!(" — {} ({}) by {} on {}", if v.action == "correct" { "corrected" } else { "validated" }, v.certainty, v.author, v.at)}
-                                {(!v.notes.is_empty()).then(|| view! { <p class="prose">{v.notes.clone()}</p> })}
-                                {(!v.next_tests.is_empty()).then(|| view! { <p class="small">{format!("Recommended tests: {}", v.next_tests)}</p> })}
-                                {(!v.specialist.is_empty()).then(|| view! { <p class="small">{format!("Refer to: {}", v.specialist)}</p> })}</li>
-                            }).collect_view()}
+                            {case
+                                .validations
+                                .into_iter()
+                                .map(|v| {
+                                    view! {
+                                        <li class="history-entry">
+                                            <strong>{v.diagnosis}</strong>
+                                            {format!(
+                                                " — {} ({}) by {} on {}",
+                                                if v.action == "correct" { "corrected" } else { "validated" },
+                                                v.certainty,
+                                                v.author,
+                                                v.at,
+                                            )}
+                                            {(!v.notes.is_empty()).then(|| view! { <p class="prose">{v.notes.clone()}</p> })}
+                                            {(!v.next_tests.is_empty())
+                                                .then(|| view! { <p class="small">{format!("Recommended tests: {}", v.next_tests)}</p> })}
+                                            {(!v.specialist.is_empty()).then(|| view! { <p class="small">{format!("Refer to: {}", v.specialist)}</p> })}
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
                         </ol>
-                    }.into_any()
+                    }
+                        .into_any()
                 }}
             </section>
         </article>

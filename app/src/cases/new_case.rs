@@ -35,37 +35,50 @@ pub fn NewCasePage() -> impl IntoView {
         <section class="form-page">
             <h1>"New case"</h1>
             <form method="post" action="/api/v1/cases" enctype="multipart/form-data" class="stack" id="new-case-form" on:submit=on_submit>
-                <label>"Title" <input type="text" name="title" required maxlength="300" placeholder="e.g. Persistent cough and fever"/></label>
-                <label>"History and symptoms"
+                <label>"Title" <input type="text" name="title" required maxlength="300" placeholder="e.g. Persistent cough and fever" /></label>
+                <label>
+                    "History and symptoms"
                     <textarea name="history" rows="6" placeholder="What happened, since when, what makes it better or worse…"></textarea>
                 </label>
                 <label>"Examination (optional)" <textarea name="exam" rows="3"></textarea></label>
                 <div class="row">
-                    <label>"Age" <input type="number" name="age" min="0" max="130"/></label>
-                    <label>"Sex"
-                        <select name="sex">
+                    <label>"Age" <input type="number" name="age" min="0" max="130" /></label>
+                    <label>
+                        "Sex" <select name="sex">
                             <option value="">"—"</option>
                             <option value="F">"Female"</option>
                             <option value="M">"Male"</option>
                             <option value="X">"Other"</option>
                         </select>
                     </label>
-                    <label>"Scan type"
-                        <select name="modality">
+                    <label>
+                        "Scan type" <select name="modality">
                             <option value="xray">"X-ray"</option>
                             <option value="ct">"CT"</option>
                             <option value="mr">"MRI"</option>
-                            <option value="other" selected>"Other / unsure"</option>
+                            <option value="other" selected>
+                                "Other / unsure"
+                            </option>
                         </select>
                     </label>
                 </div>
-                <label>"Scans (JPEG or PNG)" <input type="file" name="images" accept="image/png,image/jpeg" multiple required/></label>
-                <label>"Lab reports (PDF)" <input type="file" name="reports" accept="application/pdf" multiple/></label>
+                <label>"Scans (JPEG or PNG)" <input type="file" name="images" accept="image/png,image/jpeg" multiple required /></label>
+                <label>"Lab reports (PDF)" <input type="file" name="reports" accept="application/pdf" multiple /></label>
                 <button type="submit" class="primary" disabled=move || busy.get()>
                     {move || if busy.get() { "Uploading…" } else { "Create case" }}
                 </button>
             </form>
-            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="form-error" role="alert">
+                                {e}
+                            </p>
+                        }
+                    })
+            }}
         </section>
     }
 }

@@ -53,23 +53,55 @@ pub(super) fn QueryImages(initial: Vec<String>) -> impl IntoView {
         let _ = ev;
     };
     view! {
-        <div class="dropzone" class:dragging=move || dragging.get()
-            on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); dragging.set(true); }
+        <div
+            class="dropzone"
+            class:dragging=move || dragging.get()
+            on:dragover=move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                dragging.set(true);
+            }
             on:dragleave=move |_| dragging.set(false)
-            on:drop=on_drop>
+            on:drop=on_drop
+        >
             <label for="query-images">"Images (PNG or JPEG): drop scans here or choose files"</label>
-            <input id="query-images" type="file" accept="image/png,image/jpeg" multiple on:change=on_pick/>
-            {move || busy.get().then(|| view! { <p class="muted small" role="status">"Uploading…"</p> })}
-            {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <input id="query-images" type="file" accept="image/png,image/jpeg" multiple on:change=on_pick />
+            {move || {
+                busy
+                    .get()
+                    .then(|| {
+                        view! {
+                            <p class="muted small" role="status">
+                                "Uploading…"
+                            </p>
+                        }
+                    })
+            }}
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="form-error" role="alert">
+                                {e}
+                            </p>
+                        }
+                    })
+            }}
             <ul class="query-images">
                 <For each=move || images.get() key=|i| i.token.clone() let:img>
                     <li class="query-image">
-                        <img src=img.thumb.clone() alt=format!("Query image {}", img.filename)/>
-                        <input type="hidden" name="img" value=img.token.clone()/>
-                        <button type="button" class="chip" on:click={
-                            let t = img.token.clone();
-                            move |_| images.update(|v| v.retain(|i| i.token != t))
-                        }>"Remove"</button>
+                        <img src=img.thumb.clone() alt=format!("Query image {}", img.filename) />
+                        <input type="hidden" name="img" value=img.token.clone() />
+                        <button
+                            type="button"
+                            class="chip"
+                            on:click={
+                                let t = img.token.clone();
+                                move |_| images.update(|v| v.retain(|i| i.token != t))
+                            }
+                        >
+                            "Remove"
+                        </button>
                     </li>
                 </For>
             </ul>

@@ -20,10 +20,12 @@ fn JudgeButtons(query: i64, hit: i64, judged: Option<bool>, action: ServerAction
         let pressed = judged == Some(relevant);
         view! {
             <ActionForm action=action attr:class="inline">
-                <input type="hidden" name="query_case" value=query/>
-                <input type="hidden" name="hit_case" value=hit/>
-                <input type="hidden" name="relevant" value=relevant.to_string()/>
-                <button type="submit" class=if pressed { "chip pressed" } else { "chip" } aria-pressed=pressed.to_string()>{label}</button>
+                <input type="hidden" name="query_case" value=query />
+                <input type="hidden" name="hit_case" value=hit />
+                <input type="hidden" name="relevant" value=relevant.to_string() />
+                <button type="submit" class=if pressed { "chip pressed" } else { "chip" } aria-pressed=pressed.to_string()>
+                    {label}
+                </button>
             </ActionForm>
         }
     };
@@ -45,52 +47,72 @@ pub fn HitCard(hit: SimilarHitView, query_case: Option<i64>, can_judge: bool, ju
     let who = [h.age_band.clone(), h.sex.clone(), h.body_region.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
     view! {
         <li class="similar-hit" data-case=h.case.0>
-            {h.thumb_url.clone().map(|src| view! { <img class="thumb" src=src alt="Best-matching image" loading="lazy"/> })}
+            {h.thumb_url.clone().map(|src| view! { <img class="thumb" src=src alt="Best-matching image" loading="lazy" /> })}
             <div class="similar-body">
                 <div class="similar-head">
                     <span class="match">{format!("{:.0}%", h.match_pct)}</span>
                     {if h.deidentified {
                         view! { <span class="similar-title">{name}</span> }.into_any()
                     } else {
-                        view! { <A href=format!("/cases/{}", h.case.0)><span class="similar-title">{name}</span></A> }.into_any()
+                        view! {
+                            <A href=format!("/cases/{}", h.case.0)>
+                                <span class="similar-title">{name}</span>
+                            </A>
+                        }
+                            .into_any()
                     }}
                     <span class=badge_class>{badge}</span>
                 </div>
                 <p class="similar-dx">{h.diagnosis.clone().unwrap_or_else(|| "No diagnosis recorded".into())}</p>
                 {(!who.is_empty()).then(|| view! { <p class="muted small">{who}</p> })}
                 <ul class="bars">
-                    {h.channels.into_iter().map(|c| {
-                        let w = c.pct.clamp(0.0, 100.0);
-                        view! {
-                            <li class="bar">
-                                <span class="bar-label">{c.channel.clone()}</span>
-                                <span class="bar-track"><span class="bar-fill" style=format!("width:{w:.0}%")></span></span>
-                                <span class="bar-value">{format!("{:.0}%", c.pct)}</span>
-                            </li>
-                        }
-                    }).collect_view()}
+                    {h
+                        .channels
+                        .into_iter()
+                        .map(|c| {
+                            let w = c.pct.clamp(0.0, 100.0);
+                            view! {
+                                <li class="bar">
+                                    <span class="bar-label">{c.channel.clone()}</span>
+                                    <span class="bar-track">
+                                        <span class="bar-fill" style=format!("width:{w:.0}%")></span>
+                                    </span>
+                                    <span class="bar-value">{format!("{:.0}%", c.pct)}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
                 </ul>
-                {(!h.shared_abnormal.is_empty()).then(|| view! {
-                    <p class="small shared-labs">{format!("Shared abnormal labs: {}", h.shared_abnormal.join(", "))}</p>
-                })}
+                {(!h.shared_abnormal.is_empty())
+                    .then(|| view! { <p class="small shared-labs">{format!("Shared abnormal labs: {}", h.shared_abnormal.join(", "))}</p> })}
                 {match (h.query_image, h.matched_image, h.deidentified) {
-                    (Some(q), Some(m), false) => Some(view! {
-                        <p class="matched small">
-                            <img class="mini" src=format!("/media/images/{}/thumb", q.0) alt="Image of this case"/>
-                            " matched "
-                            <img class="mini" src=format!("/media/images/{}/thumb", m.0) alt="Image of the similar case"/>
-                        </p>
-                    }),
+                    (Some(q), Some(m), false) => {
+                        Some(
+                            view! {
+                                <p class="matched small">
+                                    <img class="mini" src=format!("/media/images/{}/thumb", q.0) alt="Image of this case" />
+                                    " matched "
+                                    <img class="mini" src=format!("/media/images/{}/thumb", m.0) alt="Image of the similar case" />
+                                </p>
+                            },
+                        )
+                    }
                     _ => None,
                 }}
                 {match (query_case, h.deidentified) {
-                    (Some(q), false) => Some(view! {
-                        <A href=format!("/compare?a={}&b={}", q, h.case.0) attr:class="small compare-link">"Compare side by side"</A>
-                    }),
+                    (Some(q), false) => {
+                        Some(
+                            view! {
+                                <A href=format!("/compare?a={}&b={}", q, h.case.0) attr:class="small compare-link">
+                                    "Compare side by side"
+                                </A>
+                            },
+                        )
+                    }
                     _ => None,
                 }}
                 {match (query_case, judge) {
-                    (Some(q), Some(action)) if can_judge => Some(view! { <JudgeButtons query=q hit=h.case.0 judged=h.judged action/> }),
+                    (Some(q), Some(action)) if can_judge => Some(view! { <JudgeButtons query=q hit=h.case.0 judged=h.judged action /> }),
                     _ => None,
                 }}
             </div>

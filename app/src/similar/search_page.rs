@@ -65,68 +65,111 @@ pub fn SearchPage() -> impl IntoView {
     let selected = move |k: &'static str, v: &'static str| move || query.read().get(k).as_deref() == Some(v);
     view! {
         <section>
-            <div class="page-head"><h1>"Search similar cases"</h1></div>
+            <div class="page-head">
+                <h1>"Search similar cases"</h1>
+            </div>
             <form method="get" action="/search" class="panel search-form">
                 <div class="row">
-                    <label>"Case number"<input type="number" name="case" min="1" prop:value=field("case") placeholder="e.g. 12"/></label>
+                    <label>"Case number"<input type="number" name="case" min="1" prop:value=field("case") placeholder="e.g. 12" /></label>
                     <label>"Symptoms, findings (free text)"<textarea name="text" rows="2" prop:value=field("text")></textarea></label>
                 </div>
-                <QueryImages initial=image_tokens(&query.read_untracked())/>
-                <label>"Lab values, one per line with its range or flag (e.g. “CRP 85 mg/L 0 - 5”, “WBC 14.2 H”)"
-                    <textarea name="labs" rows="3" prop:value=field("labs") placeholder="CRP 85 mg/L 0 - 5"></textarea></label>
+                <QueryImages initial=image_tokens(&query.read_untracked()) />
+                <label>
+                    "Lab values, one per line with its range or flag (e.g. “CRP 85 mg/L 0 - 5”, “WBC 14.2 H”)"
+                    <textarea name="labs" rows="3" prop:value=field("labs") placeholder="CRP 85 mg/L 0 - 5"></textarea>
+                </label>
                 <div class="row">
-                    <label>"Text weight"<input type="number" name="tw" min="0" max="100" step="5" prop:value=weight("tw")/></label>
-                    <label>"Image weight"<input type="number" name="iw" min="0" max="100" step="5" prop:value=weight("iw")/></label>
-                    <label>"Lab weight"<input type="number" name="lw" min="0" max="100" step="5" prop:value=weight("lw")/></label>
-                    <label>"Results"
-                        <select name="k">
-                            <option value="10" selected=selected("k", "10")>"10"</option>
-                            <option value="20" selected=selected("k", "20")>"20"</option>
-                            <option value="50" selected=selected("k", "50")>"50"</option>
+                    <label>"Text weight"<input type="number" name="tw" min="0" max="100" step="5" prop:value=weight("tw") /></label>
+                    <label>"Image weight"<input type="number" name="iw" min="0" max="100" step="5" prop:value=weight("iw") /></label>
+                    <label>"Lab weight"<input type="number" name="lw" min="0" max="100" step="5" prop:value=weight("lw") /></label>
+                    <label>
+                        "Results" <select name="k">
+                            <option value="10" selected=selected("k", "10")>
+                                "10"
+                            </option>
+                            <option value="20" selected=selected("k", "20")>
+                                "20"
+                            </option>
+                            <option value="50" selected=selected("k", "50")>
+                                "50"
+                            </option>
                         </select>
                     </label>
-                    <label>"Sort by"
-                        <select name="sort">
-                            <option value="score" selected=selected("sort", "score")>"Best match"</option>
-                            <option value="text" selected=selected("sort", "text")>"Text similarity"</option>
-                            <option value="image" selected=selected("sort", "image")>"Image similarity"</option>
-                            <option value="reviewed" selected=selected("sort", "reviewed")>"Reviewed first"</option>
+                    <label>
+                        "Sort by" <select name="sort">
+                            <option value="score" selected=selected("sort", "score")>
+                                "Best match"
+                            </option>
+                            <option value="text" selected=selected("sort", "text")>
+                                "Text similarity"
+                            </option>
+                            <option value="image" selected=selected("sort", "image")>
+                                "Image similarity"
+                            </option>
+                            <option value="reviewed" selected=selected("sort", "reviewed")>
+                                "Reviewed first"
+                            </option>
                         </select>
                     </label>
                 </div>
                 <div class="row">
-                    <label>"Scan type"
-                        <select name="modality">
+                    <label>
+                        "Scan type" <select name="modality">
                             <option value="">"Any"</option>
-                            <option value="xray" selected=selected("modality", "xray")>"X-ray"</option>
-                            <option value="ct" selected=selected("modality", "ct")>"CT"</option>
-                            <option value="mr" selected=selected("modality", "mr")>"MRI"</option>
+                            <option value="xray" selected=selected("modality", "xray")>
+                                "X-ray"
+                            </option>
+                            <option value="ct" selected=selected("modality", "ct")>
+                                "CT"
+                            </option>
+                            <option value="mr" selected=selected("modality", "mr")>
+                                "MRI"
+                            </option>
                         </select>
                     </label>
-                    <label>"Body region"<input type="text" name="region" prop:value=field("region") placeholder="e.g. Thorax"/></label>
-                    <label>"From"<input type="date" name="from" prop:value=field("from")/></label>
-                    <label>"To"<input type="date" name="to" prop:value=field("to")/></label>
-                    <label>"Diagnosis contains"<input type="text" name="dx" prop:value=field("dx") placeholder="e.g. pneumonia"/></label>
-                    <label class="check"><input type="checkbox" name="validated" value="1" prop:checked=move || query.read().get("validated").is_some()/>" Validated only"</label>
+                    <label>"Body region"<input type="text" name="region" prop:value=field("region") placeholder="e.g. Thorax" /></label>
+                    <label>"From"<input type="date" name="from" prop:value=field("from") /></label>
+                    <label>"To"<input type="date" name="to" prop:value=field("to") /></label>
+                    <label>"Diagnosis contains"<input type="text" name="dx" prop:value=field("dx") placeholder="e.g. pneumonia" /></label>
+                    <label class="check">
+                        <input type="checkbox" name="validated" value="1" prop:checked=move || query.read().get("validated").is_some() />
+                        " Validated only"
+                    </label>
                 </div>
-                <button type="submit" class="button primary">"Search"</button>
+                <button type="submit" class="button primary">
+                    "Search"
+                </button>
             </form>
-            <Transition fallback=|| view! { <p class="muted">"Searching…"</p> }>
-                {move || results.get().map(|r| match r {
-                    Ok(None) => view! { <p class="muted">"Enter a case number, some text, images and/or lab values, then search."</p> }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    Ok(Some(r)) if r.pending => view! { <p class="muted">"That case is still being indexed; try again shortly."</p> }.into_any(),
-                    Ok(Some(r)) if r.hits.is_empty() => view! { <p class="empty">"No similar cases match these filters."</p> }.into_any(),
-                    Ok(Some(mut r)) => {
-                        sort_hits(&mut r.hits, query.read_untracked().get("sort").as_deref().unwrap_or("score"));
-                        view! {
-                        <p class="muted">{format!("{} result{} · {:.0} ms", r.hits.len(), if r.hits.len() == 1 { "" } else { "s" }, r.took_ms)}</p>
-                        <ol class="similar-hits search-results">
-                            {r.hits.into_iter().map(|h| view! { <HitCard hit=h query_case=None can_judge=false judge=None/> }).collect_view()}
-                        </ol>
-                    }.into_any()
-                    }
-                })}
+            <Transition fallback=|| {
+                view! { <p class="muted">"Searching…"</p> }
+            }>
+                {move || {
+                    results
+                        .get()
+                        .map(|r| match r {
+                            Ok(None) => view! { <p class="muted">"Enter a case number, some text, images and/or lab values, then search."</p> }.into_any(),
+                            Err(e) => {
+                                view! {
+                                    <p class="form-error" role="alert">
+                                        {e.to_string()}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            Ok(Some(r)) if r.pending => view! { <p class="muted">"That case is still being indexed; try again shortly."</p> }.into_any(),
+                            Ok(Some(r)) if r.hits.is_empty() => view! { <p class="empty">"No similar cases match these filters."</p> }.into_any(),
+                            Ok(Some(mut r)) => {
+                                sort_hits(&mut r.hits, query.read_untracked().get("sort").as_deref().unwrap_or("score"));
+                                view! {
+                                    <p class="muted">{format!("{} result{} · {:.0} ms", r.hits.len(), if r.hits.len() == 1 { "" } else { "s" }, r.took_ms)}</p>
+                                    <ol class="similar-hits search-results">
+                                        {r.hits.into_iter().map(|h| view! { <HitCard hit=h query_case=None can_judge=false judge=None /> }).collect_view()}
+                                    </ol>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
             </Transition>
         </section>
     }
