@@ -10,9 +10,6 @@ mod page;
 
 pub use page::AuditPage;
 
-/// Entries per page.
-pub const PAGE_SIZE: u32 = 50;
-
 /// A page of the audit log matching the filter (admins only). Empty fields do not filter;
 /// `action` ending in `.` is a prefix (`case.`); dates are `YYYY-MM-DD` (UTC).
 #[server(endpoint = "admin_audit")]

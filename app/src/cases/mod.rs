@@ -15,8 +15,6 @@ pub use compare::ComparePage;
 pub use list::CaseListPage;
 pub use new_case::NewCasePage;
 
-pub const PER_PAGE: u32 = 20;
-
 /// One page of cases, newest first: a patient's own, or all cases for staff.
 #[server(endpoint = "cases")]
 pub async fn list_cases(page: u32) -> Result<CaseListView, AppError> {

@@ -13,8 +13,6 @@ mod queue;
 pub use panel::ReviewPanel;
 pub use queue::ReviewQueuePage;
 
-pub const QUEUE_PER_PAGE: u32 = 25;
-
 /// Validates (`action = "validate"`) or corrects (`"correct"`) the diagnosis of a case.
 #[server(endpoint = "review_case")]
 pub async fn review_case(

@@ -1,3 +1,6 @@
+//! Admin use cases: accounts (list, create with a role, disable or enable — never one's own),
+//! the similarity index's status and rebuilds (optionally with other models from the manifest)
+//! and the case-library imports. Admins only; every refusal is audited.
 use crate::{audit, display_time, AppState};
 use crate::{Caller, ServiceError};
 use precedent_accounts::{can_manage_users, validate_email, validate_password, Actor};

@@ -1,10 +1,13 @@
-/// Audit entries per page.
-pub const PAGE_SIZE: u32 = 50;
+//! Reading the audit log: the filter as typed on the admin page, checked and turned into the
+//! store's filter; a page of entries, newest first. Admins only, and reading it is audited too.
 use crate::{audit, display_time};
 use crate::{Caller, ServiceError};
 use precedent_accounts::can_manage_users;
 use precedent_store::audit::Filter;
 use precedent_types::dto::{AuditEntryView, AuditPageView};
+
+/// Audit entries per page.
+pub const PAGE_SIZE: u32 = 50;
 
 /// The filter as typed on the page.
 #[derive(Debug, Clone, Default)]

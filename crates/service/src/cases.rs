@@ -1,12 +1,14 @@
-//! The case logic shared by the server functions below and the JSON API (`/api/v1`): who may
-//! see what, the audit trail, and the mapping to the DTOs both return.
-/// Cases per page of the case list.
-pub const PER_PAGE: u32 = 20;
+//! Cases: one page of the cases a caller may see (a patient's own, all of them for staff), and
+//! one case with its images, reports, lab values and review history. Another patient's case is
+//! "not found", so ids cannot be probed; every read is audited.
 use crate::{audit, display_time};
 use crate::{Caller, ServiceError};
 use precedent_accounts::can_read_case;
 use precedent_store::cases::TextStatus;
 use precedent_types::dto::{CaseListView, CaseSummaryView, CaseView, ImageView, ReportText, ReportView, ValidationView};
+
+/// Cases per page of the case list.
+pub const PER_PAGE: u32 = 20;
 
 /// One page of the cases `actor` may see, newest first.
 pub async fn list(c: &Caller, page: u32) -> Result<CaseListView, ServiceError> {

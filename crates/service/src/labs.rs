@@ -1,3 +1,5 @@
+//! Lab values as the case page shows them (formatted values, flags, trends for analytes
+//! measured more than once) and a doctor's correction of a value, kept beside the reading.
 use crate::{audit, display_time};
 use crate::{Caller, ServiceError};
 use precedent_accounts::{can_read_case, can_review};

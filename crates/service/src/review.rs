@@ -1,11 +1,15 @@
-/// Cases per page of the review queue.
-pub const QUEUE_PER_PAGE: u32 = 25;
+//! Doctors' reviews: the review form checked against the case's current diagnosis (validate
+//! confirms it, correct replaces it), appended to the case's history; and the review queue of
+//! cases without a review, oldest first, by body region.
 use crate::{audit, display_time};
 use crate::{Caller, ServiceError};
 use precedent_accounts::can_review;
 use precedent_store::cases::NewValidation;
 use precedent_types::dto::{QueueItemView, ReviewQueueView};
 use precedent_types::{CaseId, Certainty, ReviewAction};
+
+/// Cases per page of the review queue.
+pub const QUEUE_PER_PAGE: u32 = 25;
 
 pub const MAX_DIAGNOSIS: usize = 500;
 pub const MAX_NOTES: usize = 5_000;

@@ -1,3 +1,8 @@
+//! Find similar: the cases most similar to a stored case or to an ad-hoc mix of a case, text,
+//! images and lab values — the caller's parameters checked, access checked before anything that
+//! depends on the caller, the query encoded, the engine searched, and the hits turned into DTOs
+//! (another patient's case de-identified, its thumbnail behind a link signed for this viewer);
+//! and doctors' relevance judgements of hits.
 use crate::{audit, AppState, Search};
 use crate::{Caller, ServiceError};
 use base64::Engine as _;
