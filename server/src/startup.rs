@@ -100,13 +100,16 @@ where
     outcome
 }
 
+/// A change to the state after the configuration is applied.
+type Configure<'a> = Box<dyn FnOnce(&mut AppState) + Send + 'a>;
+
 /// How an [`Application`] is started beyond its configuration.
 pub struct Builder<'a> {
     cfg: &'a Config,
     encoders: Option<Arc<Encoders>>,
     worker: bool,
     demo: Option<usize>,
-    configure: Option<Box<dyn FnOnce(&mut AppState) + Send + 'a>>,
+    configure: Option<Configure<'a>>,
 }
 
 impl<'a> Builder<'a> {

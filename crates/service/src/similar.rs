@@ -220,7 +220,9 @@ pub async fn search(c: &Caller, req: SearchRequest) -> Result<SimilarResults, Se
         None => Query::default(),
     };
     let enc = search.encoders.get();
-    let encoded = tokio::task::spawn_blocking(move || -> Result<(Option<Vec<f32>>, Vec<Vec<f32>>), (usize, EncodeError)> {
+    /// The text vector and one vector per image, or which input failed and why.
+    type Encoded = Result<(Option<Vec<f32>>, Vec<Vec<f32>>), (usize, EncodeError)>;
+    let encoded = tokio::task::spawn_blocking(move || -> Encoded {
         let t = match text {
             Some(t) => Some(enc.text.encode(&[t.as_str()]).map_err(|e| (0, e))?.remove(0)),
             None => None,

@@ -24,7 +24,7 @@ pub async fn import(cfg: &Config, dir: &Path, owner: Option<String>, json: bool)
         let report = crate::import::import(&st, dir, actor, |done, total, r| {
             if done % 10 == 0 || done == total {
                 let width = 30;
-                let filled = if total == 0 { width } else { done * width / total };
+                let filled = (done * width).checked_div(total).unwrap_or(width);
                 eprint!(
                     "\r[{}{}] {done}/{total}  imported {}  present {}  refused {}",
                     "#".repeat(filled),
