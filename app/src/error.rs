@@ -20,6 +20,8 @@ pub enum AppError {
     RateLimited(u64),
     #[error("{0}")]
     Unavailable(String),
+    #[error("The server is busy; try again in a few seconds.")]
+    Busy,
     #[error("Something went wrong on our side; it has been logged.")]
     Internal,
     #[error("Could not reach the server: {0}")]
@@ -35,7 +37,7 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Invalid(_) => 422,
             AppError::Conflict(_) => 409,
-            AppError::RateLimited(_) => 429,
+            AppError::RateLimited(_) | AppError::Busy => 429,
             AppError::Unavailable(_) => 503,
             AppError::Internal | AppError::Transport(_) => 500,
         }
@@ -66,6 +68,7 @@ impl From<precedent_service::ServiceError> for AppError {
             S::Conflict(m) => AppError::Conflict(m),
             S::RateLimited(s) => AppError::RateLimited(s),
             S::Unavailable(m) => AppError::Unavailable(m),
+            S::Busy => AppError::Busy,
             S::Internal => AppError::Internal,
         }
     }

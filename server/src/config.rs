@@ -53,6 +53,10 @@ pub struct Config {
     /// `PRECEDENT_METRICS_TOKEN`: a bearer token that may read `/metrics` (admins always may).
     /// A secret: never logged.
     pub metrics_token: Option<String>,
+    /// Password hashes computed or verified at once (each holds about 19 MiB).
+    pub password_concurrency: usize,
+    /// How long a login or sign-up waits for a hashing permit before it is answered 429.
+    pub password_queue_secs: u64,
 }
 
 /// Default absolute session lifetime in hours (`PRECEDENT_SESSION_MAX_HOURS`).
@@ -97,6 +101,8 @@ impl std::fmt::Debug for Config {
             .field("session_max_hours", &self.session_max_hours)
             .field("job_lease_secs", &self.job_lease_secs)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<set>"))
+            .field("password_concurrency", &self.password_concurrency)
+            .field("password_queue_secs", &self.password_queue_secs)
             .finish()
     }
 }
@@ -156,6 +162,8 @@ impl Config {
             session_max_hours: parsed("PRECEDENT_SESSION_MAX_HOURS", SESSION_MAX_HOURS)?,
             job_lease_secs: parsed("PRECEDENT_JOB_LEASE_SECS", 300)?,
             metrics_token: var("PRECEDENT_METRICS_TOKEN"),
+            password_concurrency: parsed("PRECEDENT_PASSWORD_CONCURRENCY", std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8))?,
+            password_queue_secs: parsed("PRECEDENT_PASSWORD_QUEUE_SECS", 5)?,
         })
     }
 

@@ -7,7 +7,7 @@ use precedent_accounts::Actor;
 use precedent_library::{LibraryCase, Refusal};
 use precedent_service::AppState;
 use precedent_store::StoreError;
-use precedent_types::{Modality, Role};
+use precedent_types::{AccountKind, Modality, Role};
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -46,12 +46,20 @@ impl From<Refusal> for RefusedRow {
 /// The account that owns imported library cases: a doctor account that cannot log in.
 pub const LIBRARY_ACCOUNT: &str = "library@precedent.internal";
 
+/// The built-in owner of imported libraries, found by its kind (never by e-mail: the address
+/// is reserved, but an account that took it before it was may exist), created on first use.
+/// It has no usable password ("!" is no valid hash) and is disabled: nobody can log in as it.
 pub async fn library_owner(st: &AppState) -> Result<Actor, ImportError> {
-    let user = match precedent_store::users::find_credentials(&st.pool, LIBRARY_ACCOUNT).await? {
-        Some(c) => c.user,
+    let existing = precedent_store::users::of_kind(&st.pool, AccountKind::Library).await?.into_iter().next();
+    let user = match existing {
+        Some(u) => u,
         None => {
-            // "!" is no valid password hash: nobody can log in as this account.
-            let u = precedent_store::users::create(&st.pool, LIBRARY_ACCOUNT, "Case library", "!", Role::Doctor).await?;
+            // The usual address, or a fresh one beside it when a person already holds it.
+            let email = match precedent_store::users::find_credentials(&st.pool, LIBRARY_ACCOUNT).await? {
+                None => LIBRARY_ACCOUNT.to_string(),
+                Some(_) => format!("library-{}@precedent.internal", uuid::Uuid::new_v4().simple()),
+            };
+            let u = precedent_store::users::create_system(&st.pool, AccountKind::Library, &email, "Case library", "!", Role::Doctor).await?;
             precedent_store::users::set_disabled(&st.pool, u.id, true).await?;
             u
         }

@@ -4,7 +4,7 @@ use crate::intake::{self, IntakeError, Upload, UploadImage, UploadReport};
 use precedent_accounts::{hash_password, Actor};
 use precedent_service::AppState;
 use precedent_store::{users, StoreError};
-use precedent_types::{Certainty, Role};
+use precedent_types::{AccountKind, Certainty, Role};
 
 /// The password of every demo account unless `PRECEDENT_DEMO_PASSWORD` says otherwise.
 pub const DEFAULT_DEMO_PASSWORD: &str = "precedent-demo-2026";
@@ -27,12 +27,14 @@ pub async fn ensure_accounts(st: &AppState) -> Result<Vec<users::User>, IntakeEr
         .await
         .map_err(|e| IntakeError::Task(e.to_string()))?
         .map_err(|e| IntakeError::Task(e.to_string()))?;
+    let existing = users::of_kind(&st.pool, AccountKind::Demo).await?;
     let mut out = Vec::new();
     for (email, name, role) in DEMO_ACCOUNTS {
-        let user = match users::create(&st.pool, email, name, &hash, *role).await {
-            Ok(u) => u,
-            Err(StoreError::Conflict(_)) => users::find_credentials(&st.pool, email).await?.ok_or(StoreError::NotFound)?.user,
-            Err(e) => return Err(e.into()),
+        let user = match existing.iter().find(|u| u.email.eq_ignore_ascii_case(email)) {
+            Some(u) => u.clone(),
+            // A person holding a demo address (signed up before it was reserved) is never
+            // taken for the demo account: creating it then fails as a conflict.
+            None => users::create_system(&st.pool, AccountKind::Demo, email, name, &hash, *role).await?,
         };
         out.push(user);
     }

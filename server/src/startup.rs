@@ -9,7 +9,7 @@ use crate::{error::ServerError, pg, seed, web};
 use leptos_config::LeptosOptions;
 use precedent_accounts::RateLimiter;
 use precedent_encoders::{EncoderSlot, Encoders};
-use precedent_service::{AppState, UploadLimits};
+use precedent_service::{AppState, HashGate, UploadLimits};
 use precedent_store::BlobStore;
 use sqlx::PgPool;
 use std::future::Future;
@@ -39,6 +39,7 @@ fn build_state(pool: PgPool, cfg: &Config, addr: SocketAddr) -> Result<AppState,
         pdf: cfg.pdf_reader(),
         session_max_secs: cfg.session_max_hours.max(1) * 3600,
         metrics_token: cfg.metrics_token.as_deref().map(Arc::from),
+        password_gate: Arc::new(HashGate::new(cfg.password_concurrency.max(1), Duration::from_secs(cfg.password_queue_secs.max(1)))),
     })
 }
 

@@ -15,6 +15,8 @@ pub enum PasswordError {
     ContainsEmail,
     #[error("Enter a valid email address.")]
     InvalidEmail,
+    #[error("This email address is reserved for the system; use your own.")]
+    ReservedEmail,
     #[error("password hashing failed: {0}")]
     Hash(String),
 }
@@ -193,7 +195,19 @@ pub fn validate_password(password: &str, email: &str) -> Result<(), PasswordErro
     Ok(())
 }
 
-/// Normalises and checks an email address (trimmed, lower-cased).
+/// Domains the system's own accounts live in (the library owner, the demo accounts): nobody
+/// may sign up, or be created by an admin, with an address there. Any `.internal` domain
+/// (reserved for private use) counts too.
+pub const RESERVED_DOMAINS: &[&str] = &["precedent.internal", "demo.precedent"];
+
+/// True when `email` (already lower-cased) is in a reserved domain.
+pub fn is_reserved_email(email: &str) -> bool {
+    let domain = email.rsplit_once('@').map_or("", |(_, d)| d);
+    RESERVED_DOMAINS.contains(&domain) || domain.ends_with(".internal")
+}
+
+/// Normalises and checks the email address of a new account (trimmed, lower-cased, not in a
+/// reserved domain).
 pub fn validate_email(email: &str) -> Result<String, PasswordError> {
     let e = email.trim().to_lowercase();
     let ok = e.len() <= 254
@@ -202,10 +216,12 @@ pub fn validate_email(email: &str) -> Result<String, PasswordError> {
             Some((local, domain)) => !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.'),
             None => false,
         };
-    if ok {
-        Ok(e)
-    } else {
+    if !ok {
         Err(PasswordError::InvalidEmail)
+    } else if is_reserved_email(&e) {
+        Err(PasswordError::ReservedEmail)
+    } else {
+        Ok(e)
     }
 }
 
@@ -260,5 +276,14 @@ mod tests {
         for bad in ["", "alice", "a@b", "a b@c.de", "@c.de", "a@.de", "a@b@c.de"] {
             assert!(validate_email(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn system_addresses_are_reserved() {
+        for reserved in ["library@precedent.internal", "Patient@Demo.Precedent", "x@anything.internal"] {
+            assert_eq!(validate_email(reserved), Err(PasswordError::ReservedEmail), "{reserved}");
+        }
+        assert!(validate_email("someone@precedent.org").is_ok());
+        assert!(validate_email("internal@example.org").is_ok());
     }
 }

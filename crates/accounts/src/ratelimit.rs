@@ -1,7 +1,12 @@
-//! A sliding-window limiter for failed logins and sign-ups, keyed by account and by IP.
+//! A sliding-window limiter for failed logins and sign-ups, keyed by account and by IP. An
+//! attempt is reserved before the work it guards ([`RateLimiter::try_hit`]), so a parallel burst
+//! cannot all pass the check before any of it is counted; the number of keys held is bounded.
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// At most this many keys are held; past it the key whose latest event is oldest is forgotten.
+pub const MAX_KEYS: usize = 100_000;
 
 pub struct RateLimiter {
     window: Duration,
@@ -38,17 +43,63 @@ impl RateLimiter {
     pub fn hit(&self, key: &str) {
         let now = Instant::now();
         let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        if hits.len() > 100_000 {
-            // Bound memory under a flood of distinct keys: forget keys with no recent events.
-            let window = self.window;
-            hits.retain(|_, q| {
-                Self::prune(q, now, window);
-                !q.is_empty()
-            });
-        }
+        self.make_room(&mut hits, key, now);
         let q = hits.entry(key.to_string()).or_default();
         Self::prune(q, now, self.window);
         q.push_back(now);
+    }
+
+    /// Checks `key`'s budget and, when there is room, records the event in the same step:
+    /// `Ok(at)` identifies the event for [`RateLimiter::release`], `Err(retry_after)` when the
+    /// key is over its budget (nothing is recorded then).
+    pub fn try_hit(&self, key: &str) -> Result<Instant, Duration> {
+        let now = Instant::now();
+        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(q) = hits.get_mut(key) {
+            Self::prune(q, now, self.window);
+            if q.len() >= self.max {
+                let oldest = q.front().copied().unwrap_or(now);
+                return Err(self.window.saturating_sub(now.duration_since(oldest)));
+            }
+        }
+        self.make_room(&mut hits, key, now);
+        hits.entry(key.to_string()).or_default().push_back(now);
+        Ok(now)
+    }
+
+    /// Takes back the event recorded at `at` for `key` (the attempt turned out not to count).
+    pub fn release(&self, key: &str, at: Instant) {
+        let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(q) = hits.get_mut(key) {
+            if let Some(i) = q.iter().rposition(|t| *t == at) {
+                q.remove(i);
+            }
+            if q.is_empty() {
+                hits.remove(key);
+            }
+        }
+    }
+
+    /// Keeps the map under [`MAX_KEYS`] before `key` is added: keys without recent events go
+    /// first, then the one whose latest event is oldest.
+    fn make_room(&self, hits: &mut HashMap<String, VecDeque<Instant>>, key: &str, now: Instant) {
+        if hits.len() < MAX_KEYS || hits.contains_key(key) {
+            return;
+        }
+        let window = self.window;
+        hits.retain(|_, q| {
+            Self::prune(q, now, window);
+            !q.is_empty()
+        });
+        while hits.len() >= MAX_KEYS {
+            let Some(stalest) = hits.iter().min_by_key(|(_, q)| q.back().copied()).map(|(k, _)| k.clone()) else { break };
+            hits.remove(&stalest);
+        }
+    }
+
+    /// How many keys are held (for tests and metrics).
+    pub fn keys(&self) -> usize {
+        self.hits.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     /// Forgets `key` (e.g. after a successful login).
@@ -75,5 +126,39 @@ mod tests {
         rl.hit("k");
         rl.clear("k");
         assert!(rl.check("k").is_ok());
+    }
+
+    #[test]
+    fn reservations_are_atomic_and_can_be_taken_back() {
+        let rl = std::sync::Arc::new(RateLimiter::new(5, Duration::from_secs(60)));
+        // 20 threads race for the same key: exactly 5 get through.
+        let passed: usize = (0..20)
+            .map(|_| {
+                let rl = std::sync::Arc::clone(&rl);
+                std::thread::spawn(move || rl.try_hit("acct").is_ok())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| usize::from(t.join().unwrap_or(false)))
+            .sum();
+        assert_eq!(passed, 5);
+        assert!(rl.try_hit("acct").is_err());
+        // A released reservation frees its place.
+        let other = rl.try_hit("ip").unwrap();
+        rl.release("ip", other);
+        assert_eq!(rl.keys(), 1, "an emptied key is forgotten");
+    }
+
+    #[test]
+    fn the_number_of_keys_is_bounded() {
+        let rl = RateLimiter::new(3, Duration::from_secs(60));
+        for i in 0..MAX_KEYS + 50 {
+            rl.hit(&format!("key-{i}"));
+        }
+        assert!(rl.keys() <= MAX_KEYS);
+        // The newest key is still counted.
+        rl.hit(&format!("key-{}", MAX_KEYS + 49));
+        rl.hit(&format!("key-{}", MAX_KEYS + 49));
+        assert!(rl.check(&format!("key-{}", MAX_KEYS + 49)).is_err());
     }
 }

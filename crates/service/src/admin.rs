@@ -188,7 +188,7 @@ pub async fn create(c: &Caller, email: &str, display_name: &str, role: &str, pas
     let email = validate_email(email).map_err(|e| ServiceError::Invalid(e.to_string()))?;
     validate_password(&password, &email).map_err(|e| ServiceError::Invalid(e.to_string()))?;
     let name = display_name.trim().chars().take(120).collect::<String>();
-    let hash = crate::hash_password(password).await?;
+    let hash = crate::hash_password(st, password).await?;
     let user = precedent_store::users::create(&st.pool, &email, &name, &hash, role).await?;
     audit(&st.pool, Some(actor), "admin.user.create", Some(("user", user.id.0)), ip, "ok").await?;
     tracing::info!(user = %user.id, role = %user.role, "account created by an admin");

@@ -24,24 +24,59 @@ async fn start_session(session: &Session, user: &User) -> Result<(), ServiceErro
     session.insert(SESSION_KEY, SessionUser { id: user.id.0, since }).await.map_err(internal)
 }
 
-/// Logs in with email and password; rate-limited per account and per client address.
+/// The longest e-mail address and password a login reads; longer input is refused before any
+/// lookup or hashing.
+pub const MAX_LOGIN_EMAIL_CHARS: usize = 254;
+pub const MAX_LOGIN_PASSWORD_CHARS: usize = 1024;
+
+/// Logs in with email and password; rate-limited per account and per client address. The
+/// attempt is counted against both budgets before the password is verified (a parallel burst
+/// cannot pass the check together) and taken back from the address's budget when it succeeds;
+/// verification waits for a permit of the password gate.
 pub async fn login(st: &AppState, session: &Session, ip: Option<String>, email: &str, password: String) -> Result<(), ServiceError> {
+    if email.chars().count() > MAX_LOGIN_EMAIL_CHARS || password.chars().count() > MAX_LOGIN_PASSWORD_CHARS {
+        return Err(ServiceError::Invalid("The email address or password is too long.".into()));
+    }
     let account_key = email.trim().to_lowercase();
     let ip_key = ip.clone().unwrap_or_else(|| "unknown".into());
-    if let Err(wait) = st.account_limiter.check(&account_key).and_then(|_| st.ip_limiter.check(&ip_key)) {
-        audit(&st.pool, None, "auth.login", None, ip, "rate_limited").await?;
-        return Err(ServiceError::RateLimited(wait.as_secs().max(1)));
-    }
-    let creds = precedent_store::users::find_credentials(&st.pool, &account_key).await?;
+    let reserved = st.account_limiter.try_hit(&account_key).and_then(|account| match st.ip_limiter.try_hit(&ip_key) {
+        Ok(address) => Ok((account, address)),
+        Err(wait) => {
+            st.account_limiter.release(&account_key, account);
+            Err(wait)
+        }
+    });
+    let (account_at, ip_at) = match reserved {
+        Ok(r) => r,
+        Err(wait) => {
+            audit(&st.pool, None, "auth.login", None, ip, "rate_limited").await?;
+            return Err(ServiceError::RateLimited(wait.as_secs().max(1)));
+        }
+    };
+    let release = || {
+        st.account_limiter.release(&account_key, account_at);
+        st.ip_limiter.release(&ip_key, ip_at);
+    };
+    let creds = match precedent_store::users::find_credentials(&st.pool, &account_key).await {
+        Ok(c) => c,
+        Err(e) => {
+            release();
+            return Err(e.into());
+        }
+    };
     let hash = creds.as_ref().map(|c| c.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_string());
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| ServiceError::internal("password verification task failed", e))?;
+    let ok = match st.password_gate.run(move || verify_password(&password, &hash)).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            // Busy (or failed): not an attempt at the password.
+            release();
+            return Err(e);
+        }
+    };
     let user = match (ok, creds) {
         (true, Some(c)) => c.user,
         (_, creds) => {
-            st.account_limiter.hit(&account_key);
-            st.ip_limiter.hit(&ip_key);
+            // A wrong password keeps its place in both budgets.
             let actor = creds.map(|c| Actor { id: c.user.id, role: c.user.role });
             audit(&st.pool, actor, "auth.login", None, ip, "wrong_password").await?;
             return Err(ServiceError::Invalid("Wrong email or password.".into()));
@@ -49,11 +84,13 @@ pub async fn login(st: &AppState, session: &Session, ip: Option<String>, email: 
     };
     let actor = Actor { id: user.id, role: user.role };
     if user.disabled {
+        release();
         audit(&st.pool, Some(actor), "auth.login", None, ip, "disabled").await?;
         return Err(ServiceError::Forbidden);
     }
     start_session(session, &user).await?;
     st.account_limiter.clear(&account_key);
+    st.ip_limiter.release(&ip_key, ip_at);
     audit(&st.pool, Some(actor), "auth.login", None, ip, "ok").await?;
     Ok(())
 }
@@ -70,17 +107,16 @@ pub struct SignupForm {
 /// Creates a patient account and signs it in.
 pub async fn signup(st: &AppState, session: &Session, ip: Option<String>, form: SignupForm) -> Result<(), ServiceError> {
     let ip_key = ip.clone().unwrap_or_else(|| "unknown".into());
-    if let Err(wait) = st.ip_limiter.check(&ip_key) {
+    if let Err(wait) = st.ip_limiter.try_hit(&ip_key) {
         return Err(ServiceError::RateLimited(wait.as_secs().max(1)));
     }
-    st.ip_limiter.hit(&ip_key);
     let email = validate_email(&form.email).map_err(|e| ServiceError::Invalid(e.to_string()))?;
     if form.password != form.password_confirm {
         return Err(ServiceError::Invalid("The two passwords do not match.".into()));
     }
     validate_password(&form.password, &email).map_err(|e| ServiceError::Invalid(e.to_string()))?;
     let display_name = form.display_name.trim().chars().take(120).collect::<String>();
-    let hash = hash_password(form.password).await?;
+    let hash = hash_password(st, form.password).await?;
     let user = precedent_store::users::create(&st.pool, &email, &display_name, &hash, precedent_types::Role::Patient).await?;
     let actor = Actor { id: user.id, role: user.role };
     audit(&st.pool, Some(actor), "auth.signup", Some(("user", user.id.0)), ip, "ok").await?;

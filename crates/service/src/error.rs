@@ -19,6 +19,8 @@ pub enum ServiceError {
     RateLimited(u64),
     #[error("{0}")]
     Unavailable(String),
+    #[error("The server is busy; try again in a few seconds.")]
+    Busy,
     #[error("Something went wrong on our side; it has been logged.")]
     Internal,
 }
@@ -32,7 +34,7 @@ impl ServiceError {
             ServiceError::NotFound => 404,
             ServiceError::Invalid(_) => 422,
             ServiceError::Conflict(_) => 409,
-            ServiceError::RateLimited(_) => 429,
+            ServiceError::RateLimited(_) | ServiceError::Busy => 429,
             ServiceError::Unavailable(_) => 503,
             ServiceError::Internal => 500,
         }

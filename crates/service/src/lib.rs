@@ -17,7 +17,7 @@ pub mod thumbs;
 
 pub use caller::{actor_from_session, Caller};
 pub use error::ServiceError;
-pub use state::{AppState, ModelChoice, ReindexDone, Reindexer, Search, UploadLimits};
+pub use state::{AppState, HashGate, ModelChoice, ReindexDone, Reindexer, Search, UploadLimits};
 
 use precedent_accounts::Actor;
 use precedent_store::audit;
@@ -48,12 +48,10 @@ pub async fn audit(
     .map_err(ServiceError::from)
 }
 
-/// Hashes a password off the async threads (argon2 is deliberately slow).
-pub async fn hash_password(password: String) -> Result<String, ServiceError> {
-    tokio::task::spawn_blocking(move || precedent_accounts::hash_password(&password))
-        .await
-        .map_err(|e| ServiceError::internal("hashing task failed", e))?
-        .map_err(|e| ServiceError::internal("hashing failed", e))
+/// Hashes a password off the async threads, through the state's gate (argon2 is deliberately
+/// slow and memory-hungry).
+pub async fn hash_password(st: &AppState, password: String) -> Result<String, ServiceError> {
+    st.password_gate.run(move || precedent_accounts::hash_password(&password)).await?.map_err(|e| ServiceError::internal("hashing failed", e))
 }
 
 /// Formats a timestamp for display (UTC, minutes).

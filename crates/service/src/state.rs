@@ -49,6 +49,37 @@ pub struct AppState {
     pub session_max_secs: i64,
     /// A bearer token that may read `/metrics` besides admins (a secret; never logged).
     pub metrics_token: Option<Arc<str>>,
+    /// Bounds the password hashing and verification running at once.
+    pub password_gate: Arc<HashGate>,
+}
+
+/// Bounds the password hashing running at once: argon2id holds about 19 MiB and tens of
+/// milliseconds of a core per call, so an unbounded burst of logins could exhaust memory.
+/// Callers queue for a permit and are answered [`ServiceError::Busy`] (429) after `wait`.
+pub struct HashGate {
+    permits: tokio::sync::Semaphore,
+    wait: std::time::Duration,
+}
+
+impl HashGate {
+    pub fn new(concurrent: usize, wait: std::time::Duration) -> Self {
+        Self { permits: tokio::sync::Semaphore::new(concurrent), wait }
+    }
+
+    /// Runs `work` on the blocking pool once a permit is free (at most `wait` in the queue).
+    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServiceError> {
+        let permit = match tokio::time::timeout(self.wait, self.permits.acquire()).await {
+            Ok(Ok(p)) => p,
+            Ok(Err(e)) => return Err(ServiceError::internal("password gate closed", e)),
+            Err(_) => {
+                tracing::warn!("password hashing queue full: request answered busy");
+                return Err(ServiceError::Busy);
+            }
+        };
+        let out = tokio::task::spawn_blocking(work).await.map_err(|e| ServiceError::internal("password hashing task failed", e));
+        drop(permit);
+        out
+    }
 }
 
 /// What similar-case search needs.
@@ -85,5 +116,39 @@ impl AppState {
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(s: &AppState) -> Self {
         s.leptos_options.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn the_gate_bounds_concurrent_work_and_answers_busy_when_the_queue_waits_too_long() {
+        let gate = Arc::new(HashGate::new(2, Duration::from_secs(5)));
+        let (running, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (gate, running, peak) = (Arc::clone(&gate), Arc::clone(&running), Arc::clone(&peak));
+                tokio::spawn(async move {
+                    gate.run(move || {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(30));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.unwrap().is_ok());
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), 2, "never more than the permits at once");
+
+        let closed = HashGate::new(0, Duration::from_millis(20));
+        assert_eq!(closed.run(|| ()).await, Err(ServiceError::Busy));
     }
 }

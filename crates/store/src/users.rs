@@ -1,6 +1,6 @@
 //! Accounts. The password hash is only ever returned by [`find_credentials`], for verification.
 use crate::{conflict_on_unique, Result, StoreError};
-use precedent_types::{Role, UserId};
+use precedent_types::{AccountKind, Role, UserId};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
@@ -35,6 +35,24 @@ pub async fn create(pool: &PgPool, email: &str, display_name: &str, password_has
         .fetch_one(pool)
         .await
         .map_err(|e| conflict_on_unique(e, "an account with this email"))
+}
+
+/// Creates a system account of `kind` (the library owner, a demo account).
+pub async fn create_system(pool: &PgPool, kind: AccountKind, email: &str, display_name: &str, password_hash: &str, role: Role) -> Result<User> {
+    sqlx::query_as(&format!("INSERT INTO users (email, display_name, password_hash, role, kind) VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"))
+        .bind(email)
+        .bind(display_name)
+        .bind(password_hash)
+        .bind(role)
+        .bind(kind)
+        .fetch_one(pool)
+        .await
+        .map_err(|e| conflict_on_unique(e, "an account with this email"))
+}
+
+/// The system accounts of `kind`, oldest first.
+pub async fn of_kind(pool: &PgPool, kind: AccountKind) -> Result<Vec<User>> {
+    Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE kind = $1 ORDER BY id")).bind(kind).fetch_all(pool).await?)
 }
 
 /// The account for `email` (case-insensitive) with its hash, for login.

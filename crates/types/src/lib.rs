@@ -8,4 +8,4 @@ mod ids;
 mod vocab;
 
 pub use ids::{CaseId, ImageId, ReportId, UserId};
-pub use vocab::{CaseStatus, Certainty, Channel, LabFlag, Modality, ReviewAction, Role, TextStatus, UnknownValue};
+pub use vocab::{AccountKind, CaseStatus, Certainty, Channel, LabFlag, Modality, ReviewAction, Role, TextStatus, UnknownValue};

@@ -165,6 +165,17 @@ vocabulary!(
     }
 );
 
+vocabulary!(
+    /// Who an account belongs to: a person, or the system (the log-in-less owner of imported
+    /// libraries, the demo accounts). System accounts are found by their kind, never by e-mail,
+    /// and their addresses are reserved (nobody can sign up as one).
+    AccountKind, "account kind", {
+        Person => "person",
+        Library => "library",
+        Demo => "demo",
+    }
+);
+
 impl Role {
     /// Staff see every case.
     pub fn is_staff(self) -> bool {
@@ -217,6 +228,7 @@ mod tests {
         }
         check(ReviewAction::ALL, &["validate", "correct"]);
         check(Channel::ALL, &["text", "image", "labs"]);
+        check(AccountKind::ALL, &["person", "library", "demo"]);
         check(TextStatus::ALL, &["extracted", "no_text", "failed"]);
         check(LabFlag::ALL, &["low", "high", "critical_low", "critical_high", "abnormal"]);
         check(Certainty::ALL, &["possible", "probable", "certain"]);

@@ -1,6 +1,6 @@
 //! Sign-up, login, logout, sessions and roles, through HTTP against a real server and database.
 
-use crate::common::{client, spawn_app, PASSWORD};
+use crate::common::{client, spawn_app, spawn_app_with, PASSWORD};
 use precedent_types::Role;
 
 #[tokio::test]
@@ -165,4 +165,85 @@ async fn cross_site_posts_are_refused() {
     let r = client().get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert_eq!(r.headers()["x-frame-options"], "DENY");
+}
+
+/// A burst of parallel wrong passwords cannot get past the per-account budget (5 per 15
+/// minutes): each attempt is counted before its password is verified.
+#[tokio::test]
+async fn parallel_wrong_passwords_cannot_bypass_the_account_limit() {
+    let app = spawn_app().await;
+    app.signup(&client(), "erin@example.org").await;
+    let attempts = (0..20).map(|_| async {
+        let r = app.login(&client(), "erin@example.org", "not-the-password").await;
+        r.status().as_u16()
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    let verified = statuses.iter().filter(|s| **s == 422).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(verified + limited, 20, "{statuses:?}");
+    assert_eq!(verified, 5, "only the account's budget is verified: {statuses:?}");
+}
+
+/// Over-long credentials are refused before any lookup or hashing.
+#[tokio::test]
+async fn overlong_credentials_are_refused_before_any_work() {
+    let app = spawn_app().await;
+    let long_email = format!("{}@example.org", "a".repeat(300));
+    let huge_password = "p".repeat(100_000);
+    for (email, password) in [(long_email.as_str(), PASSWORD), ("someone@example.org", huge_password.as_str())] {
+        let r = app.login(&client(), email, password).await;
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("too long"));
+    }
+    assert_eq!(precedent_store::audit::count(&app.pool, "auth.login", None).await.unwrap(), 0, "nothing was attempted");
+}
+
+/// Password hashing runs behind a bounded gate: when no permit frees up in time, logins and
+/// sign-ups are answered 429 "busy" instead of queueing without bound (and are not counted
+/// as attempts at the password).
+#[tokio::test]
+async fn logins_wait_for_the_password_gate_and_are_answered_busy_when_it_is_full() {
+    let app = spawn_app_with(|st| {
+        st.password_gate = std::sync::Arc::new(precedent_service::HashGate::new(0, std::time::Duration::from_millis(50)));
+    })
+    .await;
+    let r = app.signup(&client(), "frank@example.org").await;
+    assert_eq!(r.status(), 429);
+    let err: app::error::AppError = r.json().await.unwrap();
+    assert_eq!(err, app::error::AppError::Busy);
+    for _ in 0..8 {
+        let r = app.login(&client(), "frank@example.org", PASSWORD).await;
+        assert_eq!(r.status(), 429);
+    }
+    // Busy answers are not attempts: the account's budget is untouched.
+    assert!(app.state.account_limiter.check("frank@example.org").is_ok());
+}
+
+/// System addresses are reserved: nobody can sign up as the library owner or a demo account,
+/// nor can an admin create one; and an account that took the library address before it was
+/// reserved never becomes the owner of imported cases (the owner is found by its kind).
+#[tokio::test]
+async fn system_accounts_are_reserved_and_found_by_kind() {
+    let app = spawn_app().await;
+    for email in ["library@precedent.internal", "doctor@demo.precedent", "someone@ops.internal"] {
+        let r = app.signup(&client(), email).await;
+        assert_eq!(r.status(), 422, "{email}");
+        assert!(r.text().await.unwrap().contains("reserved"), "{email}");
+    }
+    let admin = app.staff("admin@example.org", Role::Admin).await;
+    let form = [("email", "library@precedent.internal"), ("display_name", "X"), ("role", "doctor"), ("password", PASSWORD)];
+    let r = app.server_fn(&admin, "admin_create_user", &form).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("reserved"));
+    // Someone holding the library address from before it was reserved…
+    let hash = precedent_accounts::hash_password(PASSWORD).unwrap();
+    let squatter = precedent_store::users::create(&app.pool, "library@precedent.internal", "Squatter", &hash, Role::Patient).await.unwrap();
+    // …does not become the owner of imported cases.
+    let owner = precedent::import::library_owner(&app.state).await.unwrap();
+    assert_ne!(owner.id, squatter.id);
+    assert_eq!(precedent::import::library_owner(&app.state).await.unwrap().id, owner.id, "found again by its kind");
+    let kind: String = sqlx::query_scalar("SELECT kind FROM users WHERE id = $1").bind(owner.id).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(kind, "library");
+    let disabled: bool = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1").bind(owner.id).fetch_one(&app.pool).await.unwrap();
+    assert!(disabled, "nobody logs in as the library");
 }
