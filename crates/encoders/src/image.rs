@@ -3,15 +3,11 @@
 use crate::error::EncodeError;
 use crate::manifest::{EncoderSpec, ImageSpec, Manifest, Modality};
 use crate::runtime;
-use image::{GrayImage, ImageReader, Limits};
+use image::GrayImage;
 use ndarray::Array4;
 use ort::session::Session;
 use ort::value::Tensor;
-use std::io::Cursor;
 use std::sync::Mutex;
-
-/// Largest side accepted for decoding (bigger images are refused before allocation).
-pub const MAX_SIDE: u32 = 16_384;
 
 pub struct ImageEncoder {
     spec: EncoderSpec,
@@ -26,15 +22,11 @@ fn luma(r: u8, g: u8, b: u8) -> u8 {
     ((r as u32 * 19595 + g as u32 * 38470 + b as u32 * 7471 + 0x8000) >> 16) as u8
 }
 
-/// Decodes `bytes` under size limits and converts to 8-bit grey.
+/// Decodes `bytes` through the process's one bounded decoder (the upload limits: at most
+/// 8,192 pixels on a side, capped allocations, a bounded number of decodes at once) and
+/// converts to 8-bit grey.
 pub fn decode_grey(bytes: &[u8]) -> Result<GrayImage, EncodeError> {
-    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| EncodeError::Image(e.to_string()))?;
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(1024 * 1024 * 1024);
-    reader.limits(limits);
-    let img = reader.decode().map_err(|e| EncodeError::Image(e.to_string()))?;
+    let img = precedent_media::decode("image", bytes, precedent_media::ImageLimits::default()).map_err(|e| EncodeError::Image(e.to_string()))?;
     Ok(match img {
         image::DynamicImage::ImageLuma8(g) => g,
         image::DynamicImage::ImageLumaA8(_) | image::DynamicImage::ImageLuma16(_) | image::DynamicImage::ImageLumaA16(_) => img.to_luma8(),

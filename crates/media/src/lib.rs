@@ -1,6 +1,9 @@
-//! Upload intake. Files are judged by their bytes, never by their name or declared type: a
-//! renamed executable is refused, images are decoded under pixel and memory limits (no
-//! decompression bombs), and every accepted image gets a thumbnail.
+//! Upload intake and the one bounded image decoder. Files are judged by their bytes, never by
+//! their name or declared type: a renamed executable is refused; every image decoded anywhere in
+//! the process (uploads, imports, query images of a search, the encoders) goes through
+//! [`decode`]: its header is read first and absurd dimensions are refused before any pixel is
+//! allocated, the decode runs under the upload limits (no decompression bombs) and at most
+//! [`MAX_CONCURRENT_DECODES`] run at once; every accepted upload gets a thumbnail.
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
 
@@ -86,8 +89,44 @@ fn reason_name(kind: Sniffed) -> &'static str {
     }
 }
 
-/// Checks and decodes an uploaded image, returning its dimensions and a thumbnail.
-pub fn accept_image(name: &str, bytes: &[u8], limits: ImageLimits) -> Result<AcceptedImage, MediaError> {
+/// At most this many images are decoded at once in the process (each may hold up to the
+/// limits' `max_alloc_bytes`); further decodes wait for one to finish.
+pub const MAX_CONCURRENT_DECODES: usize = 2;
+
+/// A counting gate for the decodes (they run on blocking threads, so it blocks).
+struct DecodeGate {
+    running: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+static DECODES: DecodeGate = DecodeGate { running: std::sync::Mutex::new(0), freed: std::sync::Condvar::new() };
+
+/// One decode's place in the gate, given back when dropped.
+struct DecodePermit;
+
+impl DecodeGate {
+    fn enter(&'static self) -> DecodePermit {
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        while *running >= MAX_CONCURRENT_DECODES {
+            running = self.freed.wait(running).unwrap_or_else(|p| p.into_inner());
+        }
+        *running += 1;
+        DecodePermit
+    }
+}
+
+impl Drop for DecodePermit {
+    fn drop(&mut self) {
+        let mut running = DECODES.running.lock().unwrap_or_else(|p| p.into_inner());
+        *running = running.saturating_sub(1);
+        DECODES.freed.notify_one();
+    }
+}
+
+/// Decodes a PNG or JPEG under `limits`: content sniffed, dimensions read from the header and
+/// refused past `max_side` before any pixel is allocated, the decode's allocations capped, at
+/// most [`MAX_CONCURRENT_DECODES`] at once. `name` names the file in errors.
+pub fn decode(name: &str, bytes: &[u8], limits: ImageLimits) -> Result<DynamicImage, MediaError> {
     if bytes.is_empty() {
         return Err(MediaError::Empty { name: name.to_string() });
     }
@@ -109,9 +148,16 @@ pub fn accept_image(name: &str, bytes: &[u8], limits: ImageLimits) -> Result<Acc
     l.max_image_height = Some(limits.max_side);
     l.max_alloc = Some(limits.max_alloc_bytes);
     reader.limits(l);
-    let img = reader.decode().map_err(undecodable)?;
-    let thumbnail_jpeg = thumbnail(&img, limits.thumb_side).map_err(undecodable)?;
-    Ok(AcceptedImage { kind, width, height, thumbnail_jpeg })
+    let _permit = DECODES.enter();
+    reader.decode().map_err(undecodable)
+}
+
+/// Checks and decodes an uploaded image, returning its dimensions and a thumbnail.
+pub fn accept_image(name: &str, bytes: &[u8], limits: ImageLimits) -> Result<AcceptedImage, MediaError> {
+    let img = decode(name, bytes, limits)?;
+    let kind = sniff(bytes);
+    let thumbnail_jpeg = thumbnail(&img, limits.thumb_side).map_err(|e| MediaError::Undecodable { name: name.to_string(), reason: e.to_string() })?;
+    Ok(AcceptedImage { kind, width: img.width(), height: img.height(), thumbnail_jpeg })
 }
 
 /// A JPEG no larger than `side` on its longest edge, grey-scale images kept grey.
