@@ -19,6 +19,7 @@ mod eval;
 mod import;
 mod labs;
 mod ops;
+mod query_images;
 mod review;
 mod similar;
 mod xss;
