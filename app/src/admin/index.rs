@@ -5,6 +5,7 @@ use super::{index_status, StartReindex};
 use crate::dto::IndexProgressView;
 use crate::error::AppError;
 use leptos::prelude::*;
+use precedent_types::Channel;
 
 fn progress_line(p: &IndexProgressView) -> String {
     if p.running {
@@ -78,8 +79,8 @@ pub fn IndexPage() -> impl IntoView {
                                                 .into_iter()
                                                 .map(|c| {
                                                     view! {
-                                                        <tr data-channel=c.channel.clone()>
-                                                            <td>{c.channel.clone()}</td>
+                                                        <tr data-channel=c.channel.as_str()>
+                                                            <td>{c.channel.as_str()}</td>
                                                             <td class="model">{c.model.clone().unwrap_or_else(|| "none".into())}</td>
                                                             <td>{c.dim}</td>
                                                             <td class="vectors">{c.vectors}</td>
@@ -109,7 +110,7 @@ pub fn IndexPage() -> impl IntoView {
                                     </p>
                                     <ActionForm action=rebuild attr:class="stack">
                                         <div class="row">
-                                            {["text", "image"]
+                                            {[Channel::Text, Channel::Image]
                                                 .into_iter()
                                                 .map(|ch| {
                                                     let options: Vec<_> = s.models.iter().filter(|m| m.channel == ch).cloned().collect();
@@ -117,8 +118,8 @@ pub fn IndexPage() -> impl IntoView {
                                                         .then(|| {
                                                             view! {
                                                                 <label>
-                                                                    {if ch == "text" { "Text model" } else { "Image model" }}
-                                                                    <select name=if ch == "text" { "text_model" } else { "image_model" }>
+                                                                    {if ch == Channel::Text { "Text model" } else { "Image model" }}
+                                                                    <select name=if ch == Channel::Text { "text_model" } else { "image_model" }>
                                                                         <option value="">"Keep the current one"</option>
                                                                         {options
                                                                             .into_iter()

@@ -242,7 +242,7 @@ fn CaseDetail(case: CaseView, review: ServerAction<crate::review::ReviewCase>, c
                                             <strong>{v.diagnosis}</strong>
                                             {format!(
                                                 " — {} ({}) by {} on {}",
-                                                if v.action == "correct" { "corrected" } else { "validated" },
+                                                if v.action == precedent_types::ReviewAction::Correct { "corrected" } else { "validated" },
                                                 v.certainty,
                                                 v.author,
                                                 v.at,

@@ -2,14 +2,15 @@
 use super::CorrectLabValue;
 use crate::dto::ReportView;
 use leptos::prelude::*;
+use precedent_types::LabFlag;
 
-fn flag_label(flag: &str) -> &'static str {
+fn flag_label(flag: LabFlag) -> &'static str {
     match flag {
-        "low" => "L",
-        "high" => "H",
-        "critical_low" => "LL critical",
-        "critical_high" => "HH critical",
-        _ => "abnormal",
+        LabFlag::Low => "L",
+        LabFlag::High => "H",
+        LabFlag::CriticalLow => "LL critical",
+        LabFlag::CriticalHigh => "HH critical",
+        LabFlag::Abnormal => "abnormal",
     }
 }
 
@@ -73,7 +74,7 @@ pub fn LabTable(report: ReportView, can_correct: bool, action: ServerAction<Corr
                                     <td>{v.unit.clone()}</td>
                                     <td>{v.range.clone()}</td>
                                     <td>
-                                        <span class=flag_class>{v.flag.as_deref().map(flag_label).unwrap_or("")}</span>
+                                        <span class=flag_class>{v.flag.map(flag_label).unwrap_or("")}</span>
                                     </td>
                                     {can_correct
                                         .then(|| {
@@ -110,7 +111,7 @@ pub fn LabTable(report: ReportView, can_correct: bool, action: ServerAction<Corr
 mod tests {
     #[test]
     fn flag_labels() {
-        assert_eq!(super::flag_label("critical_high"), "HH critical");
-        assert_eq!(super::flag_label("low"), "L");
+        assert_eq!(super::flag_label(super::LabFlag::CriticalHigh), "HH critical");
+        assert_eq!(super::flag_label(super::LabFlag::Low), "L");
     }
 }

@@ -73,7 +73,7 @@ pub fn HitCard(hit: SimilarHitView, query_case: Option<i64>, can_judge: bool, ju
                             let w = c.pct.clamp(0.0, 100.0);
                             view! {
                                 <li class="bar">
-                                    <span class="bar-label">{c.channel.clone()}</span>
+                                    <span class="bar-label">{c.channel.as_str()}</span>
                                     <span class="bar-track">
                                         <span class="bar-fill" style=format!("width:{w:.0}%")></span>
                                     </span>

@@ -4,6 +4,7 @@ use super::drop_zone::QueryImages;
 use super::{search_cases, HitCard};
 use crate::dto::{Review, SearchRequest, SimilarHitView, SimilarParams};
 use leptos::prelude::*;
+use precedent_types::Channel;
 
 /// The query of the advanced search page, as it lives in the URL (bookmarkable, shareable).
 fn request_from_url(q: &leptos_router::params::ParamsMap) -> Option<SearchRequest> {
@@ -178,9 +179,12 @@ pub fn SearchPage() -> impl IntoView {
 /// Orders hits for display: `score` (the fused ranking, as returned), `text` or `image`
 /// (that modality's cosine; hits without it last), `reviewed` (validated or corrected first).
 pub fn sort_hits(hits: &mut [SimilarHitView], by: &str) {
-    let channel = |h: &SimilarHitView, c: &str| h.channels.iter().find(|x| x.channel == c).map(|x| x.pct).unwrap_or(f32::NEG_INFINITY);
+    let channel = |h: &SimilarHitView, c: Channel| h.channels.iter().find(|x| x.channel == c).map(|x| x.pct).unwrap_or(f32::NEG_INFINITY);
     match by {
-        "text" | "image" => hits.sort_by(|a, b| channel(b, by).total_cmp(&channel(a, by))),
+        "text" | "image" => {
+            let c = if by == "text" { Channel::Text } else { Channel::Image };
+            hits.sort_by(|a, b| channel(b, c).total_cmp(&channel(a, c)))
+        }
         "reviewed" => hits.sort_by_key(|h| h.review == Review::Unreviewed),
         _ => {}
     }
@@ -194,10 +198,10 @@ mod sort_tests {
     fn hit(id: i64, review: Review, text: Option<f32>, image: Option<f32>) -> SimilarHitView {
         let mut channels = Vec::new();
         if let Some(t) = text {
-            channels.push(ChannelScoreView { channel: "text".into(), pct: t, weight: 0.5 });
+            channels.push(ChannelScoreView { channel: Channel::Text, pct: t, weight: 0.5 });
         }
         if let Some(i) = image {
-            channels.push(ChannelScoreView { channel: "image".into(), pct: i, weight: 0.5 });
+            channels.push(ChannelScoreView { channel: Channel::Image, pct: i, weight: 0.5 });
         }
         SimilarHitView {
             case: precedent_types::CaseId(id),

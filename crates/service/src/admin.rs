@@ -5,6 +5,7 @@ use crate::{audit, display_time, AppState};
 use crate::{Caller, ServiceError};
 use precedent_accounts::{can_manage_users, validate_email, validate_password, Actor};
 use precedent_types::dto::AdminUserView;
+use precedent_types::Channel;
 use precedent_types::{Role, UserId};
 
 async fn admin_only(st: &AppState, actor: Actor, action: &str, ip: &Option<String>) -> Result<(), ServiceError> {
@@ -41,7 +42,7 @@ pub async fn index_status(c: &Caller) -> Result<precedent_types::dto::IndexStatu
     let mb = |b: u64| b as f64 / 1e6;
     let channels = vec![
         precedent_types::dto::ChannelIndexView {
-            channel: "text".into(),
+            channel: Channel::Text,
             model: Some(engine.text_model.clone()),
             dim: dt,
             vectors: stats.text.live,
@@ -49,7 +50,7 @@ pub async fn index_status(c: &Caller) -> Result<precedent_types::dto::IndexStatu
             memory_mb: mb(stats.text.memory_bytes),
         },
         precedent_types::dto::ChannelIndexView {
-            channel: "image".into(),
+            channel: Channel::Image,
             model: engine.image_model.clone(),
             dim: di,
             vectors: stats.image.live,
@@ -112,15 +113,10 @@ fn model_options(manifest: &std::path::Path, text: &str, image: Option<&str>) ->
         .map(|e| {
             let model = e.model_id();
             let channel = match e.modality {
-                precedent_encoders::Modality::Text => "text",
-                precedent_encoders::Modality::Image => "image",
+                precedent_encoders::Modality::Text => Channel::Text,
+                precedent_encoders::Modality::Image => Channel::Image,
             };
-            precedent_types::dto::ModelOptionView {
-                in_use: model == text || Some(model.as_str()) == image,
-                name: e.name.clone(),
-                model,
-                channel: channel.into(),
-            }
+            precedent_types::dto::ModelOptionView { in_use: model == text || Some(model.as_str()) == image, name: e.name.clone(), model, channel }
         })
         .collect()
 }

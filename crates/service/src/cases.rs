@@ -104,7 +104,7 @@ pub async fn get(c: &Caller, id: i64) -> Result<CaseView, ServiceError> {
             .into_iter()
             .map(|v| ValidationView {
                 author: v.author_email,
-                action: v.action.as_str().to_string(),
+                action: v.action,
                 diagnosis: v.diagnosis,
                 certainty: v.certainty,
                 notes: v.notes,

@@ -44,11 +44,11 @@ pub fn value_view(r: &LabValueRow) -> LabValueView {
         (
             shown(r.corrected_value, r.corrected_qualifier.as_deref(), r.corrected_text.as_deref()),
             r.corrected_unit.clone().or(r.read.unit.clone()).unwrap_or_default(),
-            r.corrected_flag.map(|f| f.as_str().to_string()),
+            r.corrected_flag,
             r.corrected_canonical,
         )
     } else {
-        (read.clone(), r.read.unit.clone().unwrap_or_default(), r.read.flag.map(|f| f.as_str().to_string()), r.read.canonical_value)
+        (read.clone(), r.read.unit.clone().unwrap_or_default(), r.read.flag, r.read.canonical_value)
     };
     LabValueView {
         id: r.id,

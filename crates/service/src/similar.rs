@@ -277,13 +277,13 @@ async fn run(
     let engine = search.similarity.engine();
     let mut query_channels = Vec::new();
     if query.text.is_some() {
-        query_channels.push("text".to_string());
+        query_channels.push(Channel::Text);
     }
     if !query.images.is_empty() {
-        query_channels.push("image".to_string());
+        query_channels.push(Channel::Image);
     }
     if query.labs.as_ref().is_some_and(|l| l.len() >= precedent_search::labprofile::MIN_SHARED) {
-        query_channels.push("labs".to_string());
+        query_channels.push(Channel::Labs);
     }
     let hits = if pending { Vec::new() } else { engine.search(&query, filter, opt) };
     let ids: Vec<i64> = hits.iter().map(|h| h.case).collect();
@@ -317,19 +317,7 @@ async fn run(
                 body_region: r.body_region.clone(),
                 match_pct: h.cosine * 100.0,
                 score: h.fused,
-                channels: h
-                    .channels
-                    .iter()
-                    .map(|c| ChannelScoreView {
-                        channel: match c.channel {
-                            Channel::Text => "text".into(),
-                            Channel::Image => "image".into(),
-                            Channel::Labs => "labs".into(),
-                        },
-                        pct: c.cosine * 100.0,
-                        weight: c.weight,
-                    })
-                    .collect(),
+                channels: h.channels.iter().map(|c| ChannelScoreView { channel: c.channel, pct: c.cosine * 100.0, weight: c.weight }).collect(),
                 query_image: image.and_then(|c| c.query_item).map(ImageId),
                 matched_image: if full { matched } else { None },
                 // Images are only linked where the caller may fetch them.

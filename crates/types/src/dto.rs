@@ -1,6 +1,6 @@
 //! Data shared by the server and the browser. Nothing secret (no password hashes, no file
 //! paths) is ever part of these types.
-use crate::{CaseId, CaseStatus, Certainty, ImageId, Modality, ReportId, Role, UserId};
+use crate::{CaseId, CaseStatus, Certainty, Channel, ImageId, LabFlag, Modality, ReportId, ReviewAction, Role, UserId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,8 +82,7 @@ pub struct LabValueView {
     pub unit: String,
     /// "12.0 – 16.0", "< 5.2", or the printed text.
     pub range: String,
-    /// `low`, `high`, `critical_low`, `critical_high`, `abnormal`.
-    pub flag: Option<String>,
+    pub flag: Option<LabFlag>,
     pub flag_printed: bool,
     pub panel: Option<String>,
     /// The line(s) of the report the value was read from.
@@ -117,7 +116,7 @@ pub struct LabTrendView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ValidationView {
     pub author: String,
-    pub action: String,
+    pub action: ReviewAction,
     pub diagnosis: String,
     pub certainty: Certainty,
     pub notes: String,
@@ -231,7 +230,7 @@ pub enum Review {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChannelScoreView {
     /// `text` or `image`.
-    pub channel: String,
+    pub channel: Channel,
     /// Cosine similarity × 100 (for images: of the best-matching pair).
     pub pct: f32,
     /// The weight it had after renormalising over the modalities both sides have.
@@ -272,7 +271,7 @@ pub struct SimilarHitView {
 pub struct SimilarResults {
     pub hits: Vec<SimilarHitView>,
     /// Which modalities the query had (`text`, `image`).
-    pub query_channels: Vec<String>,
+    pub query_channels: Vec<Channel>,
     pub calibration: String,
     pub text_model: String,
     pub image_model: Option<String>,
@@ -312,7 +311,7 @@ pub struct IndexProgressView {
 /// One modality's index.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChannelIndexView {
-    pub channel: String,
+    pub channel: Channel,
     pub model: Option<String>,
     pub dim: usize,
     pub vectors: usize,
@@ -330,7 +329,7 @@ pub struct ModelOptionView {
     /// `name@version`, as vectors and indexes record it.
     pub model: String,
     /// `text` or `image`.
-    pub channel: String,
+    pub channel: Channel,
     pub in_use: bool,
 }
 
