@@ -1,6 +1,8 @@
 //! Sign-up, login, logout, sessions and roles, through HTTP against a real server and database.
 
-use crate::common::{client, spawn_app, spawn_app_with, PASSWORD};
+mod common;
+
+use common::{client, spawn_app, spawn_app_with, PASSWORD};
 use precedent_types::Role;
 
 #[tokio::test]

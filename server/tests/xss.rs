@@ -3,7 +3,9 @@
 //! search query) come back escaped on every page that shows them, in the JSON API as plain
 //! strings, and never as markup.
 
-use crate::common::{self, file_part, sample_files, spawn_app, PASSWORD};
+mod common;
+
+use common::{file_part, sample_files, spawn_app, PASSWORD};
 use precedent_types::Role;
 
 const PAYLOADS: [&str; 3] = ["<script>alert('x1')</script>", "<img src=x onerror=alert('x2')>", "</textarea><svg onload=alert('x3')>"];

@@ -1,7 +1,9 @@
 //! Lab reports end to end: values read at upload, shown flagged on the case page with their
 //! source lines, trends over reports, and doctors' corrections kept beside the reading.
 
-use crate::common::{self, case_id, file_part, spawn_app};
+mod common;
+
+use common::{case_id, file_part, spawn_app};
 use precedent_types::Role;
 use reqwest::multipart::Form;
 use serde_json::Value;

@@ -1,7 +1,9 @@
 //! Hostile query images: whatever path an image takes into a search, it meets the same
 //! bounded decoder as an upload.
 
-use crate::common::{self, spawn_app};
+mod common;
+
+use common::spawn_app;
 use precedent_types::Role;
 use serde_json::{json, Value};
 

@@ -1,7 +1,9 @@
 //! The audit log: every kind of read and write leaves an entry (who, role, what, on which
 //! object, from where, outcome), and admins read it filtered on the audit page.
 
-use crate::common::{case_form, case_id, spawn_app};
+mod common;
+
+use common::{case_form, case_id, spawn_app};
 use precedent_types::Role;
 use serde_json::{json, Value};
 

@@ -4,7 +4,9 @@
 //! is visible, pending embedding jobs finish, and the index matches the database. A PostgreSQL
 //! restart under load: the server keeps answering and recovers by itself.
 
-use crate::common::{self, file_part, fresh_database, precedent_cmd, ServerProcess, PASSWORD};
+mod common;
+
+use common::{file_part, fresh_database, precedent_cmd, ServerProcess, PASSWORD};
 use precedent_store::blobs::sha256_hex;
 use precedent_store::BlobStore;
 use sqlx::PgPool;

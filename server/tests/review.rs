@@ -1,7 +1,9 @@
 //! Doctor review: validate or correct a diagnosis with certainty, notes, next tests and
 //! specialist; every review kept; only doctors review; the queue holds unreviewed cases, oldest first.
 
-use crate::common::{self, case_form, case_id, spawn_app_without_worker};
+mod common;
+
+use common::{case_form, case_id, spawn_app_without_worker};
 use precedent_types::Role;
 use serde_json::Value;
 

@@ -1,6 +1,8 @@
 //! Creating and reading cases: uploads, bad uploads and who may see what.
 
-use crate::common::{self, case_form, case_id, client, file_part, sample_files, spawn_app};
+mod common;
+
+use common::{case_form, case_id, client, file_part, sample_files, spawn_app};
 use precedent_types::Role;
 use reqwest::multipart::Form;
 

@@ -1,7 +1,9 @@
 //! The embedding pipeline: jobs queued with each case, vectors computed in the background by the
 //! real ONNX encoders, and nothing lost when the server stops mid-way.
 
-use crate::common::{self, case_form, case_id, spawn_app, spawn_app_without_worker};
+mod common;
+
+use common::{case_form, case_id, spawn_app, spawn_app_without_worker};
 use precedent_store::embeddings;
 use precedent_types::CaseId;
 

@@ -1,6 +1,8 @@
 //! The accounts page's server functions: admins create and disable accounts; nobody else may.
 
-use crate::common::{self, client, spawn_app_without_worker, PASSWORD};
+mod common;
+
+use common::{client, spawn_app_without_worker, PASSWORD};
 use precedent_types::Role;
 use serde_json::Value;
 

@@ -1,6 +1,8 @@
 //! Importing a case library: everything usable arrives, refused rows say why, and a re-run adds nothing.
 
-use crate::common::{self, spawn_app};
+mod common;
+
+use common::spawn_app;
 
 #[tokio::test]
 async fn synthetic_library_imports_idempotently_with_refusals() {

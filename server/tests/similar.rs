@@ -3,7 +3,9 @@
 //! find the duplicates first, respect filters and who is asking, and the index stays equal to
 //! the database through inserts, deletions and restarts.
 
-use crate::common::{self, case_form, case_id, spawn_app, TestApp};
+mod common;
+
+use common::{case_form, case_id, spawn_app, TestApp};
 use precedent_types::Role;
 use serde_json::{json, Value};
 use std::collections::HashMap;

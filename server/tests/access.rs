@@ -4,7 +4,9 @@
 //! patient's), so guessing ids (IDOR) is covered by the "other patient" column. A route, server
 //! function or page that has no row here fails `every_endpoint_has_a_row`.
 
-use crate::common::{self, case_form, case_id, client, file_part, spawn_app, TestApp, PASSWORD};
+mod common;
+
+use common::{case_form, case_id, client, file_part, spawn_app, TestApp, PASSWORD};
 use precedent_types::Role;
 use reqwest::multipart::Form;
 use reqwest::{Client, Response};
@@ -341,7 +343,7 @@ async fn every_endpoint_has_a_row() {
     let table: Vec<&str> = rows().iter().map(|r| r.endpoint).collect();
     let mut missing = Vec::new();
     // HTTP routes, as written in the router.
-    let web = include_str!("../../src/web.rs");
+    let web = include_str!("../src/web.rs");
     for chunk in web.split(".route(").skip(1) {
         let path = chunk.trim_start().trim_start_matches('"').split('"').next().unwrap_or_default();
         // The call's arguments: up to the parenthesis that closes `.route(`.

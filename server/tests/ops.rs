@@ -2,7 +2,9 @@
 //! request ids, the Content-Security-Policy with Leptos's nonce, the absolute session lifetime,
 //! and logs that carry request ids but nothing a user typed.
 
-use crate::common::{self, case_form, case_id, client, fresh_database, spawn_app, spawn_app_with, ServerProcess, PASSWORD};
+mod common;
+
+use common::{case_form, case_id, client, fresh_database, spawn_app, spawn_app_with, ServerProcess, PASSWORD};
 use precedent_types::Role;
 use std::time::Duration;
 
