@@ -14,6 +14,7 @@ use precedent_service::{AppState, Caller, ServiceError};
 use precedent_types::Role;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+use tower_sessions::Session;
 
 /// Latency buckets (seconds) for every `*_seconds` histogram: 0.5 ms to 10 s.
 const BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -66,12 +67,13 @@ fn bearer_matches(headers: &HeaderMap, token: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// `GET /metrics`: for admins, or for a scraper presenting `PRECEDENT_METRICS_TOKEN`.
-pub async fn endpoint(State(st): State<AppState>, caller: Result<Caller, ServiceError>, headers: HeaderMap) -> Response {
+/// `GET /metrics`: for admins, or for a scraper presenting `PRECEDENT_METRICS_TOKEN` (whose
+/// scrape reads no session and no account).
+pub async fn endpoint(State(st): State<AppState>, session: Session, headers: HeaderMap) -> Response {
     let by_token = st.metrics_token.as_deref().is_some_and(|t| bearer_matches(&headers, t));
     if !by_token {
-        match caller {
-            Ok(c) if c.actor.role == Role::Admin => {}
+        match Caller::from_session(st.clone(), &session, None).await {
+            Ok((c, _)) if c.actor.role == Role::Admin => {}
             Ok(_) => return ApiError(ServiceError::Forbidden).into_response(),
             Err(e) => return e.into_response(),
         }

@@ -35,7 +35,7 @@ pub fn LabTable(report: ReportView, can_correct: bool, action: ServerAction<Corr
                     {values
                         .into_iter()
                         .map(|v| {
-                            let flag_class = v.flag.clone().map(|f| format!("flag flag-{f}")).unwrap_or_else(|| "flag".into());
+                            let flag_class = v.flag.map(|f| format!("flag flag-{f}")).unwrap_or_else(|| "flag".into());
                             let row_class = if v.flag.is_some() { "lab-row abnormal" } else { "lab-row" };
                             let source = format!("Read from: {}", v.raw.replace('\n', " / "));
                             let loinc = v.loinc.clone().map(|l| format!("LOINC {l}")).unwrap_or_else(|| "not in the analyte catalog".into());
