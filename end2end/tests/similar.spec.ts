@@ -58,19 +58,29 @@ test('a doctor sees similar cases with % match and per-modality bars, rendered o
   await expect(page.locator('#case-title')).toBeVisible();
 });
 
-test("a patient sees other patients' cases only de-identified", async ({ page }) => {
+test("a patient meets teaching cases, de-identified, and never another patient's case", async ({ page }) => {
   await login(page, 'patient@demo.precedent', DEMO_PASSWORD);
   const id = await firstCaseId(page);
   await openWithHits(page, id);
-  const others = page.locator('.similar-hit', { hasText: 'Case from another patient' });
-  await expect(others.first()).toBeVisible();
-  // No title and no link; only a thumbnail, by a signed link that loads for this viewer.
-  await expect(others.first().locator('a')).toHaveCount(0);
-  const thumb = others.first().locator('img.thumb');
+  const teaching = page.locator('.similar-hit', { has: page.locator('.badge-teaching') });
+  await expect(teaching.first()).toBeVisible();
+  await expect(teaching.first().locator('.badge-teaching')).toHaveText('teaching case');
+  // A title but no link, no demographics; only a thumbnail, by a signed link that loads for this viewer.
+  await expect(teaching.first().locator('.similar-title')).not.toBeEmpty();
+  await expect(teaching.first().locator('a')).toHaveCount(0);
+  const thumb = teaching.first().locator('img.thumb');
   await expect(thumb).toHaveAttribute('src', /^\/media\/hits\/\d+\/thumb\?exp=\d+&sig=[0-9a-f]+$/);
   await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
-  await expect(others.first().locator('.matched img')).toHaveCount(0);
-  await expect(others.first().locator('.similar-dx')).not.toBeEmpty();
+  await expect(teaching.first().locator('.matched img')).toHaveCount(0);
+  await expect(teaching.first().locator('.similar-dx')).not.toBeEmpty();
+  // Every other hit is one of the patient's own cases, which they may open.
+  for (const hit of await page.locator('.similar-hit:not(:has(.badge-teaching))').all()) {
+    const res = await page.request.get(`/api/v1/cases/${await hit.getAttribute('data-case')}`);
+    expect(res.status()).toBe(200);
+  }
+  // The filters that would probe other patients' cases are refused.
+  const res = await page.request.get(`/api/v1/cases/${id}/similar?diagnosis=a`);
+  expect(res.status()).toBe(422);
   // Patients do not judge hits.
   await expect(page.getByRole('button', { name: 'Relevant', exact: true })).toHaveCount(0);
 });
@@ -90,7 +100,7 @@ test('a doctor sees which images matched and compares a hit side by side', async
   await expect(page.locator(`.compare-col[data-case="${hit}"] .diagnosis-line`)).toContainText('Diagnosis');
 });
 
-test("a patient cannot compare with another patient's case", async ({ page }) => {
+test("a patient cannot open a teaching case's page or compare with it", async ({ page }) => {
   await login(page, 'patient@demo.precedent', DEMO_PASSWORD);
   const own = await firstCaseId(page);
   const res = await page.request.get(`/api/v1/cases/${own}/similar?k=10`);

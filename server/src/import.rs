@@ -76,7 +76,7 @@ fn modality(s: Option<&str>) -> Modality {
     }
 }
 
-fn upload_of(c: &LibraryCase, source: &str) -> std::io::Result<Upload> {
+fn upload_of(c: &LibraryCase, source: &str, shareable: bool) -> std::io::Result<Upload> {
     let mut images = Vec::with_capacity(c.images.len());
     for im in &c.images {
         images.push(UploadImage {
@@ -102,6 +102,7 @@ fn upload_of(c: &LibraryCase, source: &str) -> std::io::Result<Upload> {
         body_region: c.region.clone(),
         source: source.to_string(),
         external_ref: Some(c.key.clone()),
+        shareable,
         images,
         reports,
     })
@@ -110,14 +111,47 @@ fn upload_of(c: &LibraryCase, source: &str) -> std::io::Result<Upload> {
 /// Most scans one imported case may carry (web uploads have their own, lower limit).
 pub const MAX_FILES_PER_IMPORTED_CASE: usize = 500;
 
-/// Imports `dir` for `owner`, calling `progress(done, total, &report)` after each row.
-pub async fn import(st: &AppState, dir: &Path, owner: Actor, mut progress: impl FnMut(usize, usize, &ImportReport)) -> Result<ImportReport, ImportError> {
+/// Whether an imported library's cases may be met by patients as teaching cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sharing {
+    /// Staff only (the default): patients never see these cases.
+    #[default]
+    StaffOnly,
+    /// A teaching library: patients' similar-case results may include its cases, de-identified.
+    /// Only for the library account's cases; applies to the cases imported before too.
+    Patients,
+}
+
+/// The `source` of the cases imported from the library named `name`.
+pub fn source_of(name: &str) -> String {
+    format!("import:{name}")
+}
+
+/// Marks (or unmarks) the library `name`'s imported cases as shareable with patients; returns
+/// how many cases changed.
+pub async fn set_sharing(st: &AppState, name: &str, sharing: Sharing) -> Result<u64, ImportError> {
+    Ok(precedent_store::cases::set_library_shareable(&st.pool, &source_of(name), sharing == Sharing::Patients).await?)
+}
+
+/// Imports `dir` for `owner`, calling `progress(done, total, &report)` after each row. The
+/// library's sharing ends as `sharing` says, for the cases imported before too.
+pub async fn import(
+    st: &AppState,
+    dir: &Path,
+    owner: Actor,
+    sharing: Sharing,
+    mut progress: impl FnMut(usize, usize, &ImportReport),
+) -> Result<ImportReport, ImportError> {
+    let shareable = sharing == Sharing::Patients;
+    if shareable && owner.id != library_owner(st).await?.id {
+        return Err(ImportError::Other("Only the library account's cases can be shared with patients (leave out the owner).".into()));
+    }
     let lib = precedent_library::open(dir)?;
     // Teaching libraries hold cases with dozens of images; the per-file size limits still apply.
     let mut st = st.clone();
     st.limits.max_files = MAX_FILES_PER_IMPORTED_CASE;
     let st = &st;
-    let source = format!("import:{}", lib.name);
+    let source = source_of(&lib.name);
     let mut report = ImportReport { library: lib.name.clone(), rows: lib.cases.len() + lib.refused.len(), ..Default::default() };
     report.refused.extend(lib.refused.into_iter().map(RefusedRow::from));
     let present: HashSet<String> = sqlx::query_scalar::<_, String>("SELECT external_ref FROM cases WHERE source = $1 AND external_ref IS NOT NULL")
@@ -132,7 +166,7 @@ pub async fn import(st: &AppState, dir: &Path, owner: Actor, mut progress: impl 
         if present.contains(&c.key) {
             report.already_present += 1;
         } else {
-            let upload = match upload_of(c, &source) {
+            let upload = match upload_of(c, &source, shareable) {
                 Ok(u) => u,
                 Err(e) => {
                     report.refused.push(RefusedRow { line: c.line, key: Some(c.key.clone()), reason: format!("cannot read a file: {e}") });
@@ -151,13 +185,17 @@ pub async fn import(st: &AppState, dir: &Path, owner: Actor, mut progress: impl 
         }
         progress(i + 1, total, &report);
     }
+    // The choice holds for the whole library, cases imported by earlier runs included.
+    if owner.id == library_owner(st).await?.id {
+        set_sharing(st, &lib.name, sharing).await?;
+    }
     Ok(report)
 }
 
 /// An archive uploaded on the admin page: unpacks it next to the data, imports it like
 /// `precedent import`, and keeps the `imports` row up to date (progress, refused rows,
 /// outcome). The unpacked files and the upload are removed afterwards.
-pub async fn run_uploaded(st: AppState, job: i64, archive: std::path::PathBuf, work: std::path::PathBuf) {
+pub async fn run_uploaded(st: AppState, job: i64, archive: std::path::PathBuf, work: std::path::PathBuf, sharing: Sharing) {
     use precedent_store::imports;
     let limits = crate::archive::Limits { max_bytes: st.limits.max_import_mb * 1024 * 1024 * 4, max_entries: 1_000_000 };
     let outcome = async {
@@ -181,7 +219,7 @@ pub async fn run_uploaded(st: AppState, job: i64, archive: std::path::PathBuf, w
                 tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             }
         });
-        let report = import(&st, &root, owner, |done, total, r| {
+        let report = import(&st, &root, owner, sharing, |done, total, r| {
             let _ = tx.send(counts_of(done, total, r));
         })
         .await;

@@ -42,6 +42,8 @@ pub struct Upload {
     pub body_region: Option<String>,
     pub source: String,
     pub external_ref: Option<String>,
+    /// A library case patients may meet as a teaching case (library imports only).
+    pub shareable: bool,
     pub images: Vec<UploadImage>,
     pub reports: Vec<UploadReport>,
 }
@@ -177,6 +179,7 @@ fn prepare(u: Upload, limits: precedent_service::UploadLimits, blobs: &precedent
         body_region: u.body_region,
         source: u.source,
         external_ref: u.external_ref,
+        shareable: u.shareable,
         images,
         reports: new_reports,
     })

@@ -41,16 +41,22 @@ pub async fn ensure_accounts(st: &AppState) -> Result<Vec<users::User>, IntakeEr
     Ok(out)
 }
 
-/// Adds synthetic cases `0..n` of stream `seed`, spread over the demo patients; every third one
-/// is validated by the demo doctor. Returns how many were new.
+/// Adds synthetic cases `0..n` of stream `seed`: every fourth one a shareable teaching case of
+/// the library (what patients may meet among their similar cases), the rest spread over the
+/// demo patients; every third one is validated by the demo doctor. Returns how many were new.
 pub async fn seed_cases(st: &AppState, n: usize, seed: u64) -> Result<usize, IntakeError> {
     let accounts = ensure_accounts(st).await?;
+    let library = crate::import::library_owner(st).await.map_err(|e| match e {
+        crate::import::ImportError::Store(e) => IntakeError::Store(e),
+        other => IntakeError::Task(other.to_string()),
+    })?;
     let patients: Vec<&users::User> = accounts.iter().filter(|u| u.role == Role::Patient).collect();
     let doctor = accounts.iter().find(|u| u.role == Role::Doctor).ok_or(StoreError::NotFound)?;
     let mut created = 0;
     for i in 0..n {
         let c = tokio::task::spawn_blocking(move || precedent_synth::generate_one(seed, i)).await.map_err(|e| IntakeError::Task(e.to_string()))?;
-        let owner = patients[i % patients.len()];
+        let teaching = i % 4 == 3;
+        let owner = if teaching { library } else { Actor { id: patients[i % patients.len()].id, role: Role::Patient } };
         let upload = Upload {
             title: c.title.clone(),
             history: c.history.clone(),
@@ -62,6 +68,7 @@ pub async fn seed_cases(st: &AppState, n: usize, seed: u64) -> Result<usize, Int
             body_region: Some(c.region.label().to_string()),
             source: "demo".into(),
             external_ref: Some(c.key.clone()),
+            shareable: teaching,
             images: c
                 .images
                 .iter()
@@ -75,8 +82,7 @@ pub async fn seed_cases(st: &AppState, n: usize, seed: u64) -> Result<usize, Int
                 .collect(),
             reports: c.lab_pdf.iter().map(|pdf| UploadReport { filename: format!("{}-labs.pdf", c.key), bytes: pdf.clone() }).collect(),
         };
-        let actor = Actor { id: owner.id, role: owner.role };
-        match intake::create_case(st, actor, upload, None).await {
+        match intake::create_case(st, owner, upload, None).await {
             Ok(id) => {
                 created += 1;
                 if i % 3 == 0 {

@@ -290,7 +290,7 @@ async fn every_caller_gets_exactly_what_the_table_says() {
         async move { sqlx::query_scalar::<_, i64>("SELECT id FROM users WHERE email = $1").bind(email).fetch_one(&pool).await.expect(email) }
     };
     let (owner_id, admin_id, victim_user) = (user("owner@example.org").await, user("admin@example.org").await, user("victim@example.org").await);
-    let import_id = precedent_store::imports::create(&app.pool, precedent_types::UserId(admin_id), "library.zip").await.unwrap();
+    let import_id = precedent_store::imports::create(&app.pool, precedent_types::UserId(admin_id), "library.zip", false).await.unwrap();
     let up: serde_json::Value = owner
         .post(app.url("/api/v1/search/images"))
         .multipart(Form::new().part("image", file_part("q.png", png(), "image/png")))
@@ -324,6 +324,47 @@ async fn every_caller_gets_exactly_what_the_table_says() {
         }
     }
     assert!(wrong.is_empty(), "{} outcome(s) differ from the table:\n{}", wrong.len(), wrong.join("\n"));
+
+    // What the allowed answers contain: a patient's similar cases and search results never hold
+    // another patient's case (no library is shared here, so only their own cases, the ones the
+    // table's calls created included); staff get both patients' cases in full.
+    let own = |who: Who| match who {
+        Who::Owner => Some(owner_case),
+        Who::OtherPatient => Some(other_case),
+        _ => None,
+    };
+    for (i, who) in EVERYONE.iter().enumerate().skip(1) {
+        let asks: Vec<(&str, String, Call)> = vec![
+            ("GET similar", format!("/api/v1/cases/{}/similar?k=10", own(*who).unwrap_or(owner_case)), Call::Get),
+            ("POST search", "/api/v1/search".into(), Call::Json(json!({ "text": "Cough and fever for three days", "k": 10 }))),
+            ("fn find_similar", "find_similar".into(), Call::Json(json!({ "case_id": own(*who).unwrap_or(owner_case), "params": { "k": 10 } }))),
+            (
+                "fn search_cases",
+                "search_cases".into(),
+                Call::Json(json!({ "req": { "case_id": null, "text": "Cough and fever", "images_base64": [], "image_tokens": [], "labs": null, "k": 10 } })),
+            ),
+        ];
+        for (what, path, call) in asks {
+            let res = send(&app, &clients[i], &path, call).await;
+            assert_eq!(res.status(), 200, "{what} as {who:?}");
+            let v: serde_json::Value = res.json().await.unwrap();
+            let hits = v["hits"].as_array().unwrap_or_else(|| panic!("{what} as {who:?}: {v}"));
+            let ids: Vec<i64> = hits.iter().map(|h| h["case"].as_i64().unwrap()).collect();
+            match own(*who) {
+                Some(_) => {
+                    let me = user(email_of(*who).unwrap()).await;
+                    let owners: Vec<i64> = sqlx::query_scalar("SELECT owner_id FROM cases WHERE id = ANY($1)").bind(&ids).fetch_all(&app.pool).await.unwrap();
+                    assert!(owners.iter().all(|o| *o == me), "{what} as {who:?} received another patient's case: {v}");
+                    assert!(!ids.contains(&if *who == Who::Owner { other_case } else { owner_case }), "{v}");
+                }
+                None => {
+                    let theirs = if path.contains("similar") || what == "fn find_similar" { other_case } else { owner_case };
+                    let h = hits.iter().find(|h| h["case"] == theirs).unwrap_or_else(|| panic!("{what} as {who:?} misses {theirs}: {v}"));
+                    assert!(h["deidentified"] == false && h["title"].is_string() && h["thumbnail"].is_number(), "{what} as {who:?}: {h}");
+                }
+            }
+        }
+    }
     // Refusals of case reads are audited as such.
     let denied: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE outcome = 'denied'").fetch_one(&app.pool).await.unwrap();
     assert!(denied > 0);

@@ -24,7 +24,7 @@ async fn synthetic_library_imports_idempotently_with_refusals() {
 
     let owner = precedent::import::library_owner(&app.state).await.unwrap();
     let mut calls = 0;
-    let r = precedent::import::import(&app.state, &dir, owner, |_, _, _| calls += 1).await.unwrap();
+    let r = precedent::import::import(&app.state, &dir, owner, precedent::import::Sharing::StaffOnly, |_, _, _| calls += 1).await.unwrap();
     assert_eq!(r.rows, 11);
     assert_eq!(r.imported, 8);
     assert_eq!(calls, 9);
@@ -35,10 +35,24 @@ async fn synthetic_library_imports_idempotently_with_refusals() {
     assert!(reasons.iter().any(|x| x.contains("not a JPEG or PNG")));
     assert!(r.refused.iter().all(|x| x.line > 0), "every refusal names its line");
 
-    // Idempotent: a second run imports nothing.
-    let again = precedent::import::import(&app.state, &dir, owner, |_, _, _| {}).await.unwrap();
+    let shared = || async { sqlx::query_scalar::<_, i64>("SELECT count(*) FROM cases WHERE shareable").fetch_one(&app.pool).await.unwrap() };
+    assert_eq!(shared().await, 0, "a library is staff-only unless it is shared");
+
+    // Idempotent: a second run imports nothing; run as a teaching library, it shares every case
+    // of the library, those imported before included.
+    use precedent::import::Sharing;
+    let again = precedent::import::import(&app.state, &dir, owner, Sharing::Patients, |_, _, _| {}).await.unwrap();
     assert_eq!((again.imported, again.already_present), (0, 8));
     assert_eq!(app.case_count().await, 8);
+    assert_eq!(shared().await, 8);
+    // Only the library account's cases can be shared.
+    let u = precedent_store::users::create(&app.pool, "dr-import@example.org", "Dr", "!", precedent_types::Role::Doctor).await.unwrap();
+    let doctor = precedent_accounts::Actor { id: u.id, role: u.role };
+    let err = precedent::import::import(&app.state, &dir, doctor, Sharing::Patients, |_, _, _| {}).await.unwrap_err();
+    assert!(err.to_string().contains("Only the library account"), "{err}");
+    // Run again as staff-only, the library stops being shared.
+    precedent::import::import(&app.state, &dir, owner, Sharing::StaffOnly, |_, _, _| {}).await.unwrap();
+    assert_eq!(shared().await, 0);
 
     // Imported cases carry their labels' text and files, and get embedded.
     let (title, diagnosis, region): (String, Option<String>, Option<String>) =

@@ -20,7 +20,7 @@ async fn library(app: &TestApp) -> HashMap<String, i64> {
     let dir = app.data_dir.join("dup-library");
     precedent::seed::export_cases(&dir, &cases).unwrap();
     let owner = precedent::import::library_owner(&app.state).await.unwrap();
-    let r = precedent::import::import(&app.state, &dir, owner, |_, _, _| {}).await.unwrap();
+    let r = precedent::import::import(&app.state, &dir, owner, precedent::import::Sharing::StaffOnly, |_, _, _| {}).await.unwrap();
     assert_eq!(r.imported, 23, "{:?}", r.refused);
     app.wait_for_search().await;
     let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, external_ref FROM cases WHERE external_ref IS NOT NULL").fetch_all(&app.pool).await.unwrap();
@@ -183,13 +183,28 @@ async fn filters_are_never_violated() {
     }
 }
 
+/// What a teaching hit may carry to a patient: nothing else is ever set.
+const TEACHING_FIELDS: &[&str] =
+    &["case", "title", "diagnosis", "review", "body_region", "match_pct", "score", "channels", "query_image", "thumb_url", "deidentified", "shared_abnormal"];
+
+/// Alice's similar cases by both endpoints (her case as the query; and the search API with text).
+async fn alice_hits(app: &TestApp, alice: &reqwest::Client, case: i64) -> (Value, Value) {
+    let a: Value = alice.get(app.url(&format!("/api/v1/cases/{case}/similar?k=10"))).send().await.unwrap().json().await.unwrap();
+    let res = alice.post(app.url("/api/v1/search")).json(&json!({ "text": "Cough and fever for three days", "k": 10 })).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    (a, res.json().await.unwrap())
+}
+
 #[tokio::test]
-async fn patients_see_only_their_own_query_cases_and_de_identified_hits() {
+async fn patients_meet_only_their_own_cases_and_shared_teaching_cases() {
     let app = spawn_app().await;
     let ids = library(&app).await;
+    let library_ids: std::collections::HashSet<i64> = ids.values().copied().collect();
     let alice = app.patient("alice@example.org").await;
     let bob = app.patient("bob@example.org").await;
     let alice_case = case_id(app.create_case(&alice, case_form("My cough")).await).await;
+    // Bob's case is nearly the same as Alice's: the closest case there is, and never hers to see.
+    let bob_case = case_id(app.create_case(&bob, case_form("My cough")).await).await;
     app.wait_for_search().await;
     // Bob cannot use Alice's case as a query, nor probe it.
     let res = bob.get(app.url(&format!("/api/v1/cases/{alice_case}/similar"))).send().await.unwrap();
@@ -199,17 +214,34 @@ async fn patients_see_only_their_own_query_cases_and_de_identified_hits() {
     // Anonymous callers get nothing.
     let res = common::client().get(app.url(&format!("/api/v1/cases/{alice_case}/similar"))).send().await.unwrap();
     assert_eq!(res.status(), 401);
-    // Alice's own query works; other people's cases come back de-identified.
-    let v: Value = alice.get(app.url(&format!("/api/v1/cases/{alice_case}/similar?k=10"))).send().await.unwrap().json().await.unwrap();
-    let hits = v["hits"].as_array().unwrap();
-    assert_eq!(hits.len(), 10, "{v}");
-    for h in hits {
-        assert_eq!(h["deidentified"], true);
-        assert!(h["title"].is_null() && h["thumbnail"].is_null() && h["matched_image"].is_null(), "{h}");
-        assert!(h["diagnosis"].is_string());
+
+    // Nothing is shared yet: Alice meets no other case at all, by either endpoint.
+    let (by_case, by_text) = alice_hits(&app, &alice, alice_case).await;
+    assert_eq!(hit_ids(&by_case), Vec::<i64>::new(), "{by_case}");
+    assert_eq!(hit_ids(&by_text), vec![alice_case], "only her own case: {by_text}");
+    assert_eq!(by_text["hits"][0]["deidentified"], false);
+
+    // The library becomes a teaching library: its cases, and only those, join her results.
+    let changed = precedent::import::set_sharing(&app.state, "dup-library", precedent::import::Sharing::Patients).await.unwrap();
+    assert_eq!(changed, 23);
+    app.wait_for_search().await;
+    let (by_case, by_text) = alice_hits(&app, &alice, alice_case).await;
+    for v in [&by_case, &by_text] {
+        let hits = v["hits"].as_array().unwrap();
+        assert_eq!(hits.len(), 10, "{v}");
+        assert!(!hit_ids(v).contains(&bob_case), "another patient's case reached a patient: {v}");
+        for h in hits.iter().filter(|h| h["case"] != alice_case) {
+            assert!(library_ids.contains(&h["case"].as_i64().unwrap()), "{h}");
+            assert_eq!(h["deidentified"], true);
+            assert!(h["title"].is_string() && h["diagnosis"].is_string(), "{h}");
+            // The payload: exactly the teaching fields, no demographics, no image ids.
+            for (k, val) in h.as_object().unwrap() {
+                assert!(val.is_null() || TEACHING_FIELDS.contains(&k.as_str()), "a patient received `{k}`: {h}");
+            }
+        }
     }
     // Their thumbnails come by signed links that work for Alice only, and only as signed.
-    let link = hits[0]["thumb_url"].as_str().expect("a thumbnail link").to_string();
+    let link = by_case["hits"][0]["thumb_url"].as_str().expect("a thumbnail link").to_string();
     assert!(link.starts_with("/media/hits/"), "{link}");
     let res = alice.get(app.url(&link)).send().await.unwrap();
     assert_eq!(res.status(), 200);
@@ -220,11 +252,38 @@ async fn patients_see_only_their_own_query_cases_and_de_identified_hits() {
     let image_id: String = link.trim_start_matches("/media/hits/").split('/').next().unwrap().to_string();
     assert_eq!(alice.get(app.url(&format!("/media/images/{image_id}/thumb"))).send().await.unwrap().status(), 404, "no way around the signature");
     assert_eq!(alice.get(app.url(&link.replace("/thumb?", "/full?"))).send().await.unwrap().status(), 404);
-    // A doctor sees titles.
+
+    // The filters that probe the corpus are the clinicians': refused for patients on both endpoints.
     let doctor = app.staff("dr@example.org", Role::Doctor).await;
+    for q in ["from=2020-01-01", "to=2030-01-01", "diagnosis=a", "calibration=raw", "calibration=rrf"] {
+        let res = alice.get(app.url(&format!("/api/v1/cases/{alice_case}/similar?{q}"))).send().await.unwrap();
+        assert_eq!(res.status(), 422, "{q}");
+        let body: Value = res.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains("for clinicians"), "{body}");
+        let (k, v) = q.split_once('=').unwrap();
+        let res = alice.post(app.url("/api/v1/search")).json(&json!({ "text": "cough", k: v })).send().await.unwrap();
+        assert_eq!(res.status(), 422, "{q}");
+        let res = doctor.get(app.url(&format!("/api/v1/cases/{alice_case}/similar?{q}"))).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{q}");
+    }
+    // Region, modality and validated-only stay open to patients (within what they may meet).
+    let res = alice.get(app.url(&format!("/api/v1/cases/{alice_case}/similar?validated_only=true&modality=ct"))).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+
+    // A doctor sees every case in full: Bob's case first, with its demographics.
     let v: Value = doctor.get(app.url(&format!("/api/v1/cases/{alice_case}/similar?k=3"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(hit_ids(&v)[0], bob_case, "{v}");
     assert!(v["hits"].as_array().unwrap().iter().all(|h| h["title"].is_string() && h["deidentified"] == false));
-    let _ = ids;
+
+    // Only library cases can be shared: the database refuses a patient's case.
+    let err = sqlx::query("UPDATE cases SET shareable = true WHERE id = $1").bind(alice_case).execute(&app.pool).await.unwrap_err();
+    assert!(err.to_string().contains("only library cases"), "{err}");
+
+    // Sharing ends: Alice meets no library case again.
+    precedent::import::set_sharing(&app.state, "dup-library", precedent::import::Sharing::StaffOnly).await.unwrap();
+    app.wait_for_search().await;
+    let (by_case, _) = alice_hits(&app, &alice, alice_case).await;
+    assert_eq!(hit_ids(&by_case), Vec::<i64>::new(), "{by_case}");
     let audited: i64 =
         sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'case.similar' AND outcome = 'denied'").fetch_one(&app.pool).await.unwrap();
     assert!(audited >= 1);

@@ -24,7 +24,10 @@ fn ImportReport(import: ImportView) -> impl IntoView {
     let open = refused.len() <= 20;
     view! {
         <article class="import" data-import=import.id data-status=import.status.clone()>
-            <h3>{format!("{} · started {}", import.filename, import.started_at)}</h3>
+            <h3>
+                {format!("{} · started {}", import.filename, import.started_at)}
+                {import.shareable.then(|| view! { <span class="badge badge-teaching">"shared with patients"</span> })}
+            </h3>
             <p class="import-line" role="status">
                 {import_line(&import)}
             </p>
@@ -157,6 +160,10 @@ pub fn ImportPage() -> impl IntoView {
                                                 required
                                                 accept=".zip,.tar,.gz,.tgz,application/zip,application/gzip,application/x-tar"
                                             />
+                                        </label>
+                                        <label class="check">
+                                            <input type="checkbox" name="shareable" />
+                                            " Teaching library: patients may see its cases, de-identified, among their similar cases (they never see other patients' cases)"
                                         </label>
                                         <button type="submit" class="button primary" disabled=move || sending.get()>
                                             {move || if sending.get() { "Uploading…" } else { "Import" }}

@@ -37,13 +37,13 @@ fn JudgeButtons(query: i64, hit: i64, judged: Option<bool>, action: ServerAction
     }
 }
 
-/// One similar case: thumbnail, % match, title (or "another patient"), review badge, diagnosis,
+/// One similar case: thumbnail, % match, title (a patient's teaching case unlinked), review badge, diagnosis,
 /// per-modality bars, the matched image pair, and for doctors the relevance buttons.
 #[component]
 pub fn HitCard(hit: SimilarHitView, query_case: Option<i64>, can_judge: bool, judge: Option<ServerAction<JudgeHit>>) -> impl IntoView {
     let h = hit;
     let (badge_class, badge) = review_badge(h.review);
-    let name = h.title.clone().unwrap_or_else(|| "Case from another patient".into());
+    let name = h.title.clone();
     let who = [h.age_band.clone(), h.sex.clone(), h.body_region.clone()].into_iter().flatten().collect::<Vec<_>>().join(" · ");
     view! {
         <li class="similar-hit" data-case=h.case.0>
@@ -52,7 +52,13 @@ pub fn HitCard(hit: SimilarHitView, query_case: Option<i64>, can_judge: bool, ju
                 <div class="similar-head">
                     <span class="match">{format!("{:.0}%", h.match_pct)}</span>
                     {if h.deidentified {
-                        view! { <span class="similar-title">{name}</span> }.into_any()
+                        view! {
+                            <span class="similar-title">{name}</span>
+                            <span class="badge badge-teaching" title="A de-identified case from the teaching library, not another patient's case">
+                                "teaching case"
+                            </span>
+                        }
+                            .into_any()
                     } else {
                         view! {
                             <A href=format!("/cases/{}", h.case.0)>

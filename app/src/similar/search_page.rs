@@ -205,7 +205,7 @@ mod sort_tests {
         }
         SimilarHitView {
             case: precedent_types::CaseId(id),
-            title: None,
+            title: String::new(),
             diagnosis: None,
             review,
             age_band: None,

@@ -1,6 +1,6 @@
 //! What a query may be restricted to: the filter fields the engine keeps per case ([`CaseMeta`]:
-//! review status, imaging modalities, body region, creation date) and the [`Filter`] that
-//! admits or refuses a case by them.
+//! review status, imaging modalities, body region, creation date, owner and whether patients
+//! may meet it) and the [`Filter`] that admits or refuses a case by them.
 use serde::{Deserialize, Serialize};
 
 /// Imaging modalities present in a case, as bits (for filters).
@@ -40,6 +40,10 @@ pub struct CaseMeta {
     pub body_region: Option<String>,
     /// Creation date, days since 1970-01-01.
     pub created_day: i32,
+    /// The account that owns the case.
+    pub owner: i64,
+    /// A library case marked shareable: patients may meet it as a teaching case.
+    pub shareable: bool,
 }
 
 /// Restrictions on which cases may be returned.
@@ -51,6 +55,8 @@ pub struct Filter {
     pub body_region: Option<String>,
     pub from_day: Option<i32>,
     pub to_day: Option<i32>,
+    /// Only cases this account owns, and shareable library cases: what a patient may meet.
+    pub audience: Option<i64>,
     /// Only these cases (e.g. those whose diagnosis mentions a term, found in the database).
     #[serde(skip)]
     pub cases: Option<std::sync::Arc<std::collections::HashSet<i64>>>,
@@ -72,5 +78,6 @@ impl Filter {
             && self.body_region.as_deref().is_none_or(|r| m.body_region.as_deref().is_some_and(|b| b.eq_ignore_ascii_case(r.trim())))
             && self.from_day.is_none_or(|d| m.created_day >= d)
             && self.to_day.is_none_or(|d| m.created_day <= d)
+            && self.audience.is_none_or(|owner| m.owner == owner || m.shareable)
     }
 }

@@ -137,6 +137,7 @@ pub fn import_view(r: precedent_store::imports::ImportRow) -> precedent_types::d
     precedent_types::dto::ImportView {
         id: r.id,
         filename: r.filename,
+        shareable: r.shareable,
         status: r.status,
         phase: r.phase,
         total: r.total.into(),

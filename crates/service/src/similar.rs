@@ -56,6 +56,7 @@ pub fn options(p: &SimilarParams) -> Result<(SearchOptions, Filter), ServiceErro
         body_region: p.body_region.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_lowercase),
         from_day: p.from.as_deref().filter(|s| !s.trim().is_empty()).map(|s| day(s, "from")).transpose()?,
         to_day: p.to.as_deref().filter(|s| !s.trim().is_empty()).map(|s| day(s, "to")).transpose()?,
+        audience: None,
         cases: None,
     };
     if let (Some(a), Some(b)) = (filter.from_day, filter.to_day) {
@@ -80,6 +81,49 @@ pub fn age_band(age: Option<i32>) -> Option<String> {
     Some(if a >= 80 { "80+".into() } else { format!("{}–{}", a / 10 * 10, a / 10 * 10 + 9) })
 }
 
+/// What a caller may meet as hits. Staff search every case. A patient never receives anything
+/// derived from another patient's case: their hits come only from their own cases and from
+/// library cases marked shareable (teaching libraries), and the filters that would probe the
+/// rest of the corpus (creation date, diagnosis text, raw calibration) are refused outright.
+fn scope_for(actor: &Actor, p: &SimilarParams, filter: &mut Filter) -> Result<(), ServiceError> {
+    if actor.role.is_staff() {
+        return Ok(());
+    }
+    let set = |s: &Option<String>| s.as_deref().is_some_and(|v| !v.trim().is_empty());
+    let staff_only = [
+        (set(&p.from) || set(&p.to), "date"),
+        (set(&p.diagnosis), "diagnosis"),
+        (p.calibration.as_deref().is_some_and(|c| !matches!(c.trim(), "" | "z_score")), "calibration"),
+    ];
+    if let Some((_, what)) = staff_only.iter().find(|(asked, _)| *asked) {
+        return Err(ServiceError::Invalid(format!("Filtering by {what} is for clinicians; patients search their own cases and the teaching library.")));
+    }
+    filter.audience = Some(actor.id.0);
+    Ok(())
+}
+
+/// What one hit may show the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Disclosure {
+    /// Staff, or the caller's own case: everything, linked.
+    Full,
+    /// A shareable library case shown to a patient: its teaching content (title, diagnosis,
+    /// region, the scores) and a thumbnail by a signed link; no demographics, no ids of images.
+    Teaching,
+}
+
+/// How much of the case owned by `owner` (shareable or not) the caller may see as a hit;
+/// `None`: nothing (the engine's filter already keeps such cases out; this is the second lock).
+fn disclosure(actor: &Actor, owner: UserId, shareable: bool) -> Option<Disclosure> {
+    if sees_hit_in_full(actor, owner) {
+        Some(Disclosure::Full)
+    } else if shareable {
+        Some(Disclosure::Teaching)
+    } else {
+        None
+    }
+}
+
 /// Narrows `filter` to cases whose diagnosis contains the asked-for term, if any.
 async fn diagnosis_filter(st: &AppState, p: &SimilarParams, filter: &mut Filter) -> Result<(), ServiceError> {
     let Some(term) = p.diagnosis.as_deref().map(str::trim).filter(|t| !t.is_empty()) else { return Ok(()) };
@@ -98,6 +142,7 @@ pub async fn similar_to_case(c: &Caller, case_id: i64, p: &SimilarParams) -> Res
     let search = st.search()?;
     // Who may see the case first; only then anything that reads the library for this caller.
     readable_case(st, actor, case_id, &ip).await?;
+    scope_for(&actor, p, &mut filter)?;
     diagnosis_filter(st, p, &mut filter).await?;
     let engine = search.similarity.engine();
     let started = std::time::Instant::now();
@@ -178,6 +223,7 @@ pub fn typed_labs(text: &str) -> Result<precedent_search::labprofile::LabProfile
 pub async fn search(c: &Caller, req: SearchRequest) -> Result<SimilarResults, ServiceError> {
     let (st, actor, ip) = (&c.state, c.actor, c.ip.clone());
     let (opt, mut filter) = options(&req.params)?;
+    scope_for(&actor, &req.params, &mut filter)?;
     diagnosis_filter(st, &req.params, &mut filter).await?;
     let search = st.search()?;
     let text = req.text.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
@@ -300,20 +346,21 @@ async fn run(
         .filter_map(|h| {
             // A case deleted since the index last heard of it is simply skipped.
             let r = rows.get(&h.case)?;
-            let full = sees_hit_in_full(&actor, r.owner_id);
+            let shown = disclosure(&actor, r.owner_id, r.shareable)?;
+            let full = shown == Disclosure::Full;
             let image = h.channels.iter().find(|c| c.channel == Channel::Image);
             let matched = image.and_then(|c| c.hit_item).map(ImageId);
             Some(SimilarHitView {
                 case: CaseId(h.case),
-                title: full.then(|| r.title.clone()),
+                title: r.title.clone(),
                 diagnosis: r.diagnosis.clone(),
                 review: match r.review {
                     Some(ReviewAction::Validate) => Review::Validated,
                     Some(ReviewAction::Correct) => Review::Corrected,
                     None => Review::Unreviewed,
                 },
-                age_band: age_band(r.age_years),
-                sex: r.sex.clone(),
+                age_band: if full { age_band(r.age_years) } else { None },
+                sex: if full { r.sex.clone() } else { None },
                 body_region: r.body_region.clone(),
                 match_pct: h.cosine * 100.0,
                 score: h.fused,
@@ -378,7 +425,18 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        assert_eq!(f, Filter { validated_only: true, imaging: imaging::CT, body_region: Some("chest".into()), from_day: Some(1), to_day: None, cases: None });
+        assert_eq!(
+            f,
+            Filter {
+                validated_only: true,
+                imaging: imaging::CT,
+                body_region: Some("chest".into()),
+                from_day: Some(1),
+                to_day: None,
+                audience: None,
+                cases: None
+            }
+        );
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub fn case_vectors(row: IndexRow, models: &Models) -> CaseVectors {
             imaging: bits,
             body_region: row.body_region.map(|r| r.trim().to_lowercase()).filter(|r| !r.is_empty()),
             created_day: row.created_day,
+            owner: row.owner_id,
+            shareable: row.shareable,
         },
         text,
         images,

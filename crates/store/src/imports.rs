@@ -10,6 +10,8 @@ pub struct ImportRow {
     pub id: i64,
     pub admin_id: UserId,
     pub filename: String,
+    /// Patients may meet the library's cases as teaching cases.
+    pub shareable: bool,
     pub status: String,
     pub phase: String,
     pub total: i32,
@@ -23,11 +25,16 @@ pub struct ImportRow {
     pub finished_at: Option<OffsetDateTime>,
 }
 
-const COLUMNS: &str = "id, admin_id, filename, status, phase, total, done, imported, already_present, refused, error, started_at, finished_at";
+const COLUMNS: &str = "id, admin_id, filename, shareable, status, phase, total, done, imported, already_present, refused, error, started_at, finished_at";
 
 /// Records a new, running import.
-pub async fn create(pool: &PgPool, admin: UserId, filename: &str) -> Result<i64> {
-    Ok(sqlx::query_scalar("INSERT INTO imports (admin_id, filename) VALUES ($1, $2) RETURNING id").bind(admin).bind(filename).fetch_one(pool).await?)
+pub async fn create(pool: &PgPool, admin: UserId, filename: &str, shareable: bool) -> Result<i64> {
+    Ok(sqlx::query_scalar("INSERT INTO imports (admin_id, filename, shareable) VALUES ($1, $2, $3) RETURNING id")
+        .bind(admin)
+        .bind(filename)
+        .bind(shareable)
+        .fetch_one(pool)
+        .await?)
 }
 
 /// Progress counts of a running import.

@@ -12,6 +12,9 @@ use sqlx::PgPool;
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexRow {
     pub case_id: i64,
+    pub owner_id: i64,
+    /// A library case patients may meet as a similar case.
+    pub shareable: bool,
     /// A doctor has validated or corrected the diagnosis.
     pub validated: bool,
     /// Distinct imaging modalities of its images (`xray`, `ct`, `mr`, `other`).
@@ -68,11 +71,11 @@ pub enum Selection<'a> {
     After { after: i64, limit: i64 },
 }
 
-type Row = (i64, bool, Option<String>, i32, Vec<String>, Option<Vec<f32>>);
+type Row = (i64, i64, bool, bool, Option<String>, i32, Vec<String>, Option<Vec<f32>>);
 
 /// Reads the index rows of the selected cases, by case id.
 pub async fn index_rows(pool: &PgPool, sel: Selection<'_>, text_model: &str, image_model: Option<&str>) -> Result<Vec<IndexRow>> {
-    const COLUMNS: &str = "c.id,
+    const COLUMNS: &str = "c.id, c.owner_id, c.shareable,
         EXISTS (SELECT 1 FROM validations v WHERE v.case_id = c.id) AS validated,
         c.body_region,
         ((c.created_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01') AS created_day,
@@ -106,7 +109,7 @@ pub async fn index_rows(pool: &PgPool, sel: Selection<'_>, text_model: &str, ima
     let mut labs = lab_rows(pool, &ids).await?;
     labs.reverse();
     let mut out = Vec::with_capacity(rows.len());
-    for (case_id, validated, body_region, created_day, modalities, text) in rows {
+    for (case_id, owner_id, shareable, validated, body_region, created_day, modalities, text) in rows {
         let mut imgs = Vec::new();
         while images.last().is_some_and(|i| i.0 == case_id) {
             if let Some((_, id, v)) = images.pop() {
@@ -119,7 +122,7 @@ pub async fn index_rows(pool: &PgPool, sel: Selection<'_>, text_model: &str, ima
                 lab.push(l);
             }
         }
-        out.push(IndexRow { case_id, validated, modalities, body_region, created_day, text, images: imgs, labs: lab });
+        out.push(IndexRow { case_id, owner_id, shareable, validated, modalities, body_region, created_day, text, images: imgs, labs: lab });
     }
     Ok(out)
 }
@@ -197,6 +200,8 @@ pub async fn enqueue_missing(pool: &PgPool, channel: Channel, model: &str) -> Re
 pub struct HitCase {
     pub id: i64,
     pub owner_id: UserId,
+    /// A library case patients may meet as a teaching case.
+    pub shareable: bool,
     pub title: String,
     /// The newest validation's diagnosis, else the recorded one.
     pub diagnosis: Option<String>,
@@ -222,7 +227,7 @@ pub async fn stored_vectors(pool: &PgPool, channel: Channel, model: &str) -> Res
 
 pub async fn hit_cases(pool: &PgPool, ids: &[i64]) -> Result<Vec<HitCase>> {
     Ok(sqlx::query_as(
-        "SELECT c.id, c.owner_id, c.title,
+        "SELECT c.id, c.owner_id, c.shareable, c.title,
                 COALESCE(lv.diagnosis, c.diagnosis) AS diagnosis, lv.action AS review,
                 c.age_years, c.sex, c.body_region,
                 (SELECT i.id FROM case_images i WHERE i.case_id = c.id ORDER BY i.position LIMIT 1) AS first_image

@@ -240,8 +240,7 @@ pub struct ChannelScoreView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimilarHitView {
     pub case: CaseId,
-    /// `None` when the hit is someone else's case and the caller a patient (de-identified).
-    pub title: Option<String>,
+    pub title: String,
     pub diagnosis: Option<String>,
     pub review: Review,
     pub age_band: Option<String>,
@@ -260,6 +259,8 @@ pub struct SimilarHitView {
     /// Where the hit's thumbnail is: the image's own thumbnail link, or for a de-identified hit
     /// a signed link that only this viewer can use, for a limited time.
     pub thumb_url: Option<String>,
+    /// A teaching case from a shareable library shown to a patient: not linked (they cannot
+    /// open it), no age band, sex or image ids. Patients never get other patients' cases.
     pub deidentified: bool,
     /// Analytes abnormal in the same direction in the query and this case.
     pub shared_abnormal: Vec<String>,
@@ -363,6 +364,8 @@ pub struct RefusedRowView {
 pub struct ImportView {
     pub id: i64,
     pub filename: String,
+    /// A teaching library: patients may meet its cases, de-identified, as similar cases.
+    pub shareable: bool,
     /// `running`, `finished`, `failed` or `interrupted`.
     pub status: String,
     /// `unpacking`, `importing`, then the status.

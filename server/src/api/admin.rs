@@ -32,7 +32,8 @@ pub async fn index_progress(c: Caller) -> Result<Sse<impl Stream<Item = Result<E
 }
 
 /// `POST /api/v1/admin/imports` (admins; multipart `archive`: a .zip, .tar.gz or .tar of a
-/// case library in the import format): stores the upload, starts importing it in the
+/// case library in the import format; `shareable=on` for a teaching library patients may
+/// meet, de-identified, in their similar cases): stores the upload, starts importing it in the
 /// background and answers `202 {"id": N}` (a browser form is redirected to the import page).
 pub async fn start_import(caller: Result<Caller, ServiceError>, headers: HeaderMap, mut mp: Multipart) -> Response {
     let json = wants_json(&headers);
@@ -47,7 +48,15 @@ pub async fn start_import(caller: Result<Caller, ServiceError>, headers: HeaderM
         tokio::fs::create_dir_all(&dir).await.map_err(|e| internal("imports folder", e))?;
         let limit = st.limits.max_import_mb * 1024 * 1024;
         let mut saved: Option<(String, std::path::PathBuf)> = None;
+        let mut sharing = crate::import::Sharing::StaffOnly;
         while let Some(mut field) = next_field(&mut mp).await? {
+            if field.name() == Some("shareable") {
+                // A checkbox: present ("on") when ticked.
+                if field.text().await.is_ok_and(|v| matches!(v.trim(), "on" | "true" | "1")) {
+                    sharing = crate::import::Sharing::Patients;
+                }
+                continue;
+            }
             if field.name() != Some("archive") || saved.is_some() {
                 continue;
             }
@@ -62,13 +71,13 @@ pub async fn start_import(caller: Result<Caller, ServiceError>, headers: HeaderM
         let Some((filename, path)) = saved else {
             return Err(ApiError(ServiceError::Invalid("Choose a case-library archive (.zip, .tar.gz or .tar) to import.".into())));
         };
-        let id = precedent_store::imports::create(&st.pool, c.actor.id, &filename).await?;
+        let id = precedent_store::imports::create(&st.pool, c.actor.id, &filename, sharing == crate::import::Sharing::Patients).await?;
         precedent_service::audit(&st.pool, Some(c.actor), "admin.import", Some(("import", id)), c.ip.clone(), "started").await?;
         // The library folder is named after the archive, so re-uploading it resumes the import.
         let stem = filename.trim_end_matches(".gz").trim_end_matches(".tgz").trim_end_matches(".tar").trim_end_matches(".zip");
         let stem: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
         let work = dir.join(format!("job-{id}")).join(if stem.is_empty() { "library".to_string() } else { stem });
-        tokio::spawn(crate::import::run_uploaded(st.clone(), id, path, work));
+        tokio::spawn(crate::import::run_uploaded(st.clone(), id, path, work, sharing));
         Ok::<i64, ApiError>(id)
     }
     .await;

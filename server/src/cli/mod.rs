@@ -59,9 +59,21 @@ pub enum Command {
         /// Owner of the imported cases (default: the built-in, log-in-less library account).
         #[arg(long)]
         owner: Option<String>,
+        /// A teaching library: patients may meet its cases, de-identified, among their similar
+        /// cases (they never meet other patients' cases). Holds for the whole library.
+        #[arg(long, conflicts_with = "owner")]
+        shareable: bool,
         /// Print the report as one JSON line at the end.
         #[arg(long)]
         json: bool,
+    },
+    /// Share an imported library with patients as teaching cases (or stop sharing it).
+    Share {
+        /// The library's name (its folder name, as `import` reports it).
+        library: String,
+        /// Stop sharing: patients no longer meet its cases.
+        #[arg(long)]
+        off: bool,
     },
     /// Evaluate retrieval on a library folder (no database): P@10, MRR@10, mAP@10.
     Eval {
@@ -142,7 +154,8 @@ pub async fn run(command: Command) -> Result<(), ServerError> {
         Command::User { command } => accounts::run(&cfg, command).await,
         Command::Demo { cases, seed } => accounts::demo(&cfg, cases, seed).await,
         Command::Synth { out, cases, seed } => library::synth(&out, cases, seed),
-        Command::Import { dir, owner, json } => library::import(&cfg, &dir, owner, json).await,
+        Command::Import { dir, owner, shareable, json } => library::import(&cfg, &dir, owner, shareable, json).await,
+        Command::Share { library, off } => library::share(&cfg, &library, !off).await,
         Command::Eval { judged: true, k, json, .. } => eval::judged(&cfg, k.clamp(1, 100), json).await,
         Command::Eval { library, query_split, library_split, json, cache, .. } => {
             let library = library.ok_or_else(|| ServerError::other("--library DIR or --judged"))?;

@@ -282,7 +282,7 @@ mod tests {
     }
 
     pub(super) fn meta(validated: bool, imaging: u8, region: &str, day: i32) -> CaseMeta {
-        CaseMeta { validated, imaging, body_region: Some(region.into()), created_day: day }
+        CaseMeta { validated, imaging, body_region: Some(region.into()), created_day: day, ..CaseMeta::default() }
     }
 
     /// Three cases in 3-d text space and 2-d image space.

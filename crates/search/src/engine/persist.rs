@@ -31,7 +31,7 @@ pub struct Header {
     pub built_at: i64,
 }
 
-pub const HEADER_FORMAT: u32 = 1;
+pub const HEADER_FORMAT: u32 = 2;
 
 impl Engine {
     /// Writes the indexes and the header into `dir` (which should not exist yet).

@@ -295,8 +295,16 @@ mod tests {
     #[test]
     fn filters_are_never_violated() {
         let e = engine();
+        // Case 2 belongs to account 7, case 3 is a shareable library case: account 7's audience.
+        let mut c2 = e.case(2).unwrap();
+        c2.meta.owner = 7;
+        e.put_case(2, c2).unwrap();
+        let mut c3 = e.case(3).unwrap();
+        c3.meta.shareable = true;
+        e.put_case(3, c3).unwrap();
         let q = Query { text: Some(unit(&[1.0, 1.0, 1.0])), images: vec![(None, unit(&[1.0, 1.0]))], labs: None, exclude: vec![1] };
         let cases = [
+            Filter { audience: Some(7), ..Filter::default() },
             Filter { validated_only: true, ..Filter::default() },
             Filter { imaging: imaging::CT, ..Filter::default() },
             Filter { body_region: Some("CHEST".into()), ..Filter::default() },
@@ -308,6 +316,11 @@ mod tests {
             for opt in [raw(10, 0.5, 0.5), SearchOptions { exact_below: 0, exact_fraction: 0.0, ..raw(10, 0.5, 0.5) }] {
                 let hits = e.search(&q, f, &opt);
                 assert!(!hits.is_empty(), "{f:?}");
+                if f.audience.is_some() {
+                    let mut ids: Vec<i64> = hits.iter().map(|h| h.case).collect();
+                    ids.sort();
+                    assert_eq!(ids, vec![2, 3], "the account's own case and the shareable one, nothing else");
+                }
                 for h in &hits {
                     assert_ne!(h.case, 1);
                     assert!(f.admits(h.case, &metas[&h.case]), "{f:?} let case {} through", h.case);

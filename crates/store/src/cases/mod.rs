@@ -30,6 +30,9 @@ pub struct NewCase {
     pub body_region: Option<String>,
     pub source: String,
     pub external_ref: Option<String>,
+    /// A library case that patients may meet as a (de-identified) similar case; only cases
+    /// of the library account can be (the database refuses the rest).
+    pub shareable: bool,
     pub images: Vec<NewImage>,
     pub reports: Vec<NewReport>,
 }
@@ -81,8 +84,8 @@ pub struct CaseDetail {
 pub async fn create(pool: &PgPool, new: &NewCase, ip: Option<String>, actor_role: Role) -> Result<CaseId> {
     let mut tx = pool.begin().await?;
     let id: CaseId = sqlx::query_scalar(
-        "INSERT INTO cases (owner_id, title, history, exam, findings, diagnosis, age_years, sex, body_region, source, external_ref)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        "INSERT INTO cases (owner_id, title, history, exam, findings, diagnosis, age_years, sex, body_region, source, external_ref, shareable)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(new.owner)
     .bind(&new.title)
@@ -95,6 +98,7 @@ pub async fn create(pool: &PgPool, new: &NewCase, ip: Option<String>, actor_role
     .bind(&new.body_region)
     .bind(&new.source)
     .bind(&new.external_ref)
+    .bind(new.shareable)
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| conflict_on_unique(e, "a case with this external reference"))?;
@@ -164,6 +168,25 @@ pub async fn get(pool: &PgPool, id: CaseId) -> Result<Option<CaseDetail>> {
 /// The owner of a case, for authorisation checks that need nothing else.
 pub async fn owner_of(pool: &PgPool, id: CaseId) -> Result<Option<UserId>> {
     Ok(sqlx::query_scalar("SELECT owner_id FROM cases WHERE id = $1").bind(id).fetch_optional(pool).await?)
+}
+
+/// Marks (or unmarks) every library case imported from `source` as shareable with patients as
+/// a teaching case; returns how many cases changed. Cases of other owners are never touched.
+pub async fn set_library_shareable(pool: &PgPool, source: &str, shareable: bool) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE cases SET shareable = $2
+         WHERE source = $1 AND shareable <> $2 AND owner_id IN (SELECT id FROM users WHERE kind = 'library')",
+    )
+    .bind(source)
+    .bind(shareable)
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// How many cases came from `source` (e.g. `import:<library>`).
+pub async fn count_from_source(pool: &PgPool, source: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM cases WHERE source = $1").bind(source).fetch_one(pool).await?)
 }
 
 pub async fn count(pool: &PgPool) -> Result<i64> {
