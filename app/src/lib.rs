@@ -11,6 +11,7 @@ pub mod review;
 pub mod similar;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod suggest;
 #[cfg(feature = "hydrate")]
 mod upload;
 

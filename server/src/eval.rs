@@ -58,6 +58,9 @@ pub struct EvalReport {
     pub oracle_fused: MethodReport,
     /// The fusion method with the best location P@10.
     pub best_fusion: String,
+    /// Decision support on the same queries (`--suggest`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggest: Option<crate::suggest_eval::SuggestReport>,
     #[serde(skip)]
     pub models: Vec<String>,
 }
@@ -134,6 +137,7 @@ pub fn evaluate(
     library_split: Option<&str>,
     enc: &Encoders,
     cache: &VectorCache,
+    suggest: bool,
     mut progress: impl FnMut(usize, usize),
 ) -> Result<EvalReport, EvalError> {
     let lib = precedent_library::open(library)?;
@@ -157,6 +161,7 @@ pub fn evaluate(
     let mut acc: BTreeMap<(&str, &str), MetricsAcc> = BTreeMap::new();
     let priors: Vec<Vec<f32>> = LABELS.iter().map(|l| label_prior(&cases.iter().map(|c| c.labels.get(*l).map(String::as_str)).collect::<Vec<_>>())).collect();
     let n = cases.len();
+    let mut runs = Vec::new();
     for &q in &queries {
         let qv = &vecs[q];
         // Relevance of a ranking `top` for query `q` and one label, added to `method`'s totals.
@@ -215,6 +220,14 @@ pub fn evaluate(
         for (label, prior) in LABELS.iter().zip(&priors) {
             score(&mut acc, "prior", label, &top_k(prior, K, Some(q)));
         }
+        if suggest {
+            let ranked = |scores: &[Option<f32>]| -> Vec<(usize, f32)> {
+                let flat: Vec<f32> = scores.iter().map(|s| s.unwrap_or(f32::NEG_INFINITY)).collect();
+                top_k(&flat, crate::suggest_eval::POOL, Some(q)).into_iter().filter(|j| flat[*j].is_finite()).map(|j| (j, flat[j])).collect()
+            };
+            let main = if enc.image.is_some() { &fused } else { &text };
+            runs.push(crate::suggest_eval::QueryRun { case: q, fused: ranked(main), tfidf: ranked(&tf) });
+        }
     }
     let report = |m: &str| -> MethodReport { LABELS.iter().filter_map(|l| acc.get(&(m, *l)).map(|a| (*l, a.finish()))).collect() };
     let mut models = vec![enc.text.spec().model_id()];
@@ -240,6 +253,7 @@ pub fn evaluate(
         oracle_text: report("oracle_text"),
         oracle_fused: report("oracle_fused"),
         best_fusion,
+        suggest: suggest.then(|| crate::suggest_eval::report(cases, &runs)),
         models,
     })
 }
@@ -262,6 +276,9 @@ pub fn table(r: &EvalReport) -> String {
     out += &rows(&[("prior", &r.prior), ("oracle_text", &r.oracle_text), ("oracle_fused", &r.oracle_fused)]);
     if !r.best_fusion.is_empty() {
         out += &format!("best fusion (location P@10): {}\n", r.best_fusion);
+    }
+    if let Some(s) = &r.suggest {
+        out += &crate::suggest_eval::table(s);
     }
     out
 }

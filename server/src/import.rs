@@ -103,6 +103,7 @@ fn upload_of(c: &LibraryCase, source: &str, shareable: bool) -> std::io::Result<
         source: source.to_string(),
         external_ref: Some(c.key.clone()),
         shareable,
+        labels: c.labels.clone(),
         images,
         reports,
     })

@@ -44,6 +44,8 @@ pub struct Upload {
     pub external_ref: Option<String>,
     /// A library case patients may meet as a teaching case (library imports only).
     pub shareable: bool,
+    /// A library's labels of the case (imports only).
+    pub labels: std::collections::BTreeMap<String, String>,
     pub images: Vec<UploadImage>,
     pub reports: Vec<UploadReport>,
 }
@@ -180,6 +182,7 @@ fn prepare(u: Upload, limits: precedent_service::UploadLimits, blobs: &precedent
         source: u.source,
         external_ref: u.external_ref,
         shareable: u.shareable,
+        labels: u.labels,
         images,
         reports: new_reports,
     })

@@ -21,6 +21,7 @@ pub mod pg;
 pub mod reindex;
 pub mod seed;
 pub mod startup;
+pub mod suggest_eval;
 pub mod web;
 pub mod worker;
 

@@ -69,6 +69,7 @@ pub async fn seed_cases(st: &AppState, n: usize, seed: u64) -> Result<usize, Int
             source: "demo".into(),
             external_ref: Some(c.key.clone()),
             shareable: teaching,
+            labels: [("location", c.region.label().to_string()), ("topic", c.topic.to_string())].into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             images: c
                 .images
                 .iter()

@@ -91,6 +91,7 @@ fn rows() -> Vec<Row> {
         row("GET /api/v1/cases", |_, _| get("/api/v1/cases".into()), signed_in),
         row("GET /api/v1/cases/{id}", |f, _| get(format!("/api/v1/cases/{}", f.owner_case)), readers),
         row("GET /api/v1/cases/{id}/similar", |f, _| get(format!("/api/v1/cases/{}/similar?k=3", f.owner_case)), readers),
+        row("GET /api/v1/cases/{id}/suggestions", |f, _| get(format!("/api/v1/cases/{}/suggestions", f.owner_case)), [D, D, D, A, A]),
         row("POST /api/v1/search", |_, _| ("/api/v1/search".into(), Call::Json(json!({ "text": "cough and fever" }))), signed_in),
         row(
             "POST /api/v1/search/images",
@@ -135,6 +136,7 @@ fn rows() -> Vec<Row> {
         row("fn cases", |_, _| ("cases".into(), Call::Form(vec![("page", "1".into())])), signed_in),
         row("fn case", |f, _| ("case".into(), Call::Form(vec![("id", f.owner_case.to_string())])), readers),
         row("fn find_similar", |f, _| ("find_similar".into(), Call::Json(json!({ "case_id": f.owner_case, "params": { "k": 3 } }))), readers),
+        row("fn case_suggestions", |f, _| ("case_suggestions".into(), Call::Form(vec![("case_id", f.owner_case.to_string())])), [D, D, D, A, A]),
         row(
             "fn search_cases",
             |_, _| {

@@ -523,3 +523,75 @@ async fn images_uploaded_on_the_search_page_are_searched_by_token_and_stay_priva
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM search_uploads").fetch_one(&app.pool).await.unwrap();
     assert_eq!(stored, 1, "the expired upload was deleted");
 }
+
+#[tokio::test]
+async fn doctors_get_suggestions_from_confirmed_similar_cases_with_their_evidence() {
+    let app = spawn_app().await;
+    let ids = library(&app).await;
+    let doctor = app.staff("dr@example.org", Role::Doctor).await;
+    let alice = app.patient("alice@example.org").await;
+    // The query: a patient's copy of library case 7's presenting story and scans.
+    let q = ids["synth-21-000007"];
+    let v: Value = doctor.get(app.url(&format!("/api/v1/cases/{q}/suggestions"))).send().await.unwrap().json().await.unwrap();
+    assert!(v["abstained"].is_null(), "{v}");
+    // Every piece of evidence is a library case with its recorded diagnosis; the query is not its own evidence.
+    let evidence = v["evidence"].as_array().unwrap();
+    assert!(evidence.len() >= 3, "{v}");
+    let library: std::collections::HashSet<i64> = ids.values().copied().collect();
+    for e in evidence {
+        let id = e["case"].as_i64().unwrap();
+        assert!(library.contains(&id) && id != q, "{e}");
+        assert_eq!(e["basis"], "library");
+    }
+    let weights: f64 = evidence.iter().map(|e| e["weight"].as_f64().unwrap()).sum();
+    assert!((weights - 1.0).abs() < 1e-3, "the vote's shares sum to 1: {weights}");
+    // The planted near-duplicate of case 7 has its diagnosis, so that diagnosis leads the differential.
+    let truth: String = sqlx::query_scalar("SELECT diagnosis FROM cases WHERE id = $1").bind(q).fetch_one(&app.pool).await.unwrap();
+    let top = &v["differential"][0];
+    assert_eq!(top["name"].as_str().unwrap().to_lowercase(), truth.to_lowercase(), "{v}");
+    let conf = top["confidence"].as_f64().unwrap();
+    assert!(conf > 0.0 && conf < 1.0, "{top}");
+    // Every suggestion names evidence cases that are in the evidence list.
+    let listed: Vec<i64> = evidence.iter().map(|e| e["case"].as_i64().unwrap()).collect();
+    for s in v["differential"].as_array().unwrap().iter().chain(v["categories"].as_array().unwrap()).chain(v["next_tests"].as_array().unwrap()) {
+        for id in s["evidence"].as_array().unwrap() {
+            assert!(listed.contains(&id.as_i64().unwrap()), "{s}");
+        }
+    }
+    let region = v["categories"].as_array().unwrap().iter().find(|c| c["kind"] == "body_region").expect("a body region");
+    let want_region: String = sqlx::query_scalar("SELECT body_region FROM cases WHERE id = $1").bind(q).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(region["label"].as_str().unwrap().to_lowercase(), want_region.to_lowercase());
+    assert!(v["specialist"]["name"].is_string(), "{v}");
+
+    // A patient's own case gets no suggestions for the patient (a doctor's released report is
+    // their view); a patient's unreviewed case is never evidence for anyone.
+    let own = case_id(app.create_case(&alice, case_form("My cough")).await).await;
+    app.wait_for_search().await;
+    assert_eq!(alice.get(app.url(&format!("/api/v1/cases/{own}/suggestions"))).send().await.unwrap().status(), 403);
+    assert_eq!(alice.get(app.url(&format!("/api/v1/cases/{q}/suggestions"))).send().await.unwrap().status(), 403);
+    assert_eq!(common::client().get(app.url(&format!("/api/v1/cases/{q}/suggestions"))).send().await.unwrap().status(), 401);
+    let v: Value = doctor.get(app.url(&format!("/api/v1/cases/{q}/suggestions"))).send().await.unwrap().json().await.unwrap();
+    assert!(v["evidence"].as_array().unwrap().iter().all(|e| e["case"] != own), "{v}");
+    // Once a doctor has reviewed it, it can be evidence for others, never for itself.
+    let res = app
+        .server_fn(
+            &doctor,
+            "review_case",
+            &[
+                ("case_id", &own.to_string()),
+                ("action", "correct"),
+                ("diagnosis", "Community-acquired pneumonia"),
+                ("certainty", "certain"),
+                ("notes", ""),
+                ("next_tests", ""),
+                ("specialist", "Pulmonology"),
+            ],
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap_or_default());
+    app.wait_for_search().await;
+    let v: Value = doctor.get(app.url(&format!("/api/v1/cases/{own}/suggestions"))).send().await.unwrap().json().await.unwrap();
+    assert!(v["evidence"].as_array().unwrap().iter().all(|e| e["case"] != own), "never its own evidence: {v}");
+    let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'case.suggest'").fetch_one(&app.pool).await.unwrap();
+    assert!(audited >= 4);
+}

@@ -233,6 +233,13 @@ pub fn read_jsonl(dir: &Path) -> Result<Library, LibraryError> {
     Ok(lib)
 }
 
+/// The ACR disease class of an ACR index code: the first digit after the dot ("64.749" → 7,
+/// "8.9" → 9); `None` for unknown codes ("-1.-1", "").
+pub fn disease_class(acr: &str) -> Option<u8> {
+    let (_, pathology) = acr.trim().split_once('.')?;
+    pathology.chars().next()?.to_digit(10).map(|d| d as u8)
+}
+
 /// Reads a MedPix 2.0 folder (`cases.csv`, `images.csv`, `images/`) as it is published.
 pub fn read_medpix(dir: &Path) -> Result<Library, LibraryError> {
     let cases_path = dir.join("cases.csv");
@@ -263,7 +270,9 @@ pub fn read_medpix(dir: &Path) -> Result<Library, LibraryError> {
     let mut rdr = csv::Reader::from_path(&cases_path).map_err(|e| read_err(&cases_path, e))?;
     let headers = rdr.headers().map_err(|e| read_err(&cases_path, e))?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
-    let cols = ["U_id", "split", "case_title", "history", "exam", "findings", "case_diagnosis", "location_category", "topic_category"].map(col);
+    let cols =
+        ["U_id", "split", "case_title", "history", "exam", "findings", "case_diagnosis", "location_category", "topic_category", "acr_code", "diagnosis_by"]
+            .map(col);
     let mut seen = HashSet::new();
     for (i, rec) in rdr.records().enumerate() {
         let line = i + 2;
@@ -296,11 +305,14 @@ pub fn read_medpix(dir: &Path) -> Result<Library, LibraryError> {
             continue;
         }
         let mut labels = BTreeMap::new();
-        for (name, k) in [("location", 7), ("topic", 8)] {
+        for (name, k) in [("location", 7), ("topic", 8), ("diagnosis_by", 10)] {
             let v = get(k);
-            if !v.is_empty() {
+            if !v.is_empty() && v != "N/A" {
                 labels.insert(name.to_string(), v);
             }
+        }
+        if let Some(class) = disease_class(&get(9)) {
+            labels.insert("disease_class".into(), class.to_string());
         }
         let diagnosis = Some(get(6)).filter(|d| !d.is_empty()).or_else(|| Some(title.clone()));
         let (age, sex) = (imgs[0].1, normalise_sex(imgs[0].2.clone()));
@@ -367,6 +379,16 @@ pub mod fuzzing {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn acr_disease_class_is_the_first_digit_after_the_dot() {
+        assert_eq!(disease_class("64.749"), Some(7));
+        assert_eq!(disease_class("8.9"), Some(9));
+        assert_eq!(disease_class("1.3"), Some(3));
+        assert_eq!(disease_class("-1.-1"), None);
+        assert_eq!(disease_class(""), None);
+        assert_eq!(disease_class("12"), None);
+    }
 
     fn tmp(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("precedent-lib-{name}-{}", std::process::id()));

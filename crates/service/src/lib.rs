@@ -13,6 +13,7 @@ pub mod labs;
 pub mod review;
 pub mod similar;
 pub mod state;
+pub mod suggest;
 pub mod thumbs;
 
 pub use caller::{actor_from_session, Caller};

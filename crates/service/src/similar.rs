@@ -173,7 +173,7 @@ pub async fn judge(c: &Caller, query: i64, hit: i64, relevant: bool) -> Result<(
 }
 
 /// The owner of `case_id` if `actor` may read it; "not found" otherwise (ids cannot be probed).
-async fn readable_case(st: &AppState, actor: Actor, case_id: i64, ip: &Option<String>) -> Result<UserId, ServiceError> {
+pub(crate) async fn readable_case(st: &AppState, actor: Actor, case_id: i64, ip: &Option<String>) -> Result<UserId, ServiceError> {
     match precedent_store::cases::owner_of(&st.pool, CaseId(case_id)).await? {
         Some(owner) if can_read_case(&actor, owner) => Ok(owner),
         Some(_) => {

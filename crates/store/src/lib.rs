@@ -12,6 +12,7 @@ pub mod audit;
 pub mod blobs;
 pub mod cases;
 pub mod embeddings;
+pub mod evidence;
 pub mod imports;
 pub mod index_feed;
 pub mod labs;

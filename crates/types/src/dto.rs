@@ -406,3 +406,73 @@ pub struct AuditPageView {
     pub page: u32,
     pub pages: u32,
 }
+
+/// Decision support for a case or a query: what its most similar cases with a validated (or
+/// library-recorded) diagnosis suggest, each suggestion with its evidence. Computed, never
+/// generated: every line comes from those cases.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SuggestionsView {
+    /// Why nothing is suggested ("not enough similar validated cases", …); the lists are then empty.
+    pub abstained: Option<String>,
+    /// Likely diagnoses, most likely first (at most 5).
+    pub differential: Vec<SuggestedDiagnosis>,
+    /// The coarser categories the evidence implies: body region, disease class, topic.
+    pub categories: Vec<SuggestedCategory>,
+    pub next_tests: Vec<SuggestedTest>,
+    pub specialist: Option<SuggestedSpecialist>,
+    /// The evidence cases considered (similar cases with a diagnosis), most similar first.
+    pub evidence: Vec<EvidenceCase>,
+}
+
+/// One case the suggestions were computed from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceCase {
+    pub case: CaseId,
+    pub title: String,
+    pub diagnosis: String,
+    /// `validated`, `corrected` (by a doctor) or `library` (recorded by the teaching library).
+    pub basis: String,
+    pub certainty: Option<Certainty>,
+    /// The fused similarity the list is ordered by.
+    pub score: f32,
+    /// Its share of the vote (0–1).
+    pub weight: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuggestedDiagnosis {
+    pub name: String,
+    /// Calibrated: on the development split, suggestions shown at 70% were right about 70% of the time.
+    pub confidence: f32,
+    /// The evidence cases that voted for it.
+    pub evidence: Vec<CaseId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuggestedCategory {
+    /// `body_region`, `disease_class` or `topic`.
+    pub kind: String,
+    pub label: String,
+    pub confidence: f32,
+    pub evidence: Vec<CaseId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuggestedTest {
+    /// `confirmed_by` (what confirmed the diagnosis in the evidence), `lab` (abnormal there, not
+    /// measured here) or `imaging` (a modality the evidence had and this case lacks).
+    pub kind: String,
+    pub what: String,
+    /// Share of the evidence's vote behind it (0–1).
+    pub support: f32,
+    pub evidence: Vec<CaseId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuggestedSpecialist {
+    pub name: String,
+    /// `reviewers` (what doctors recorded on the evidence cases) or `mapping` (the reviewed
+    /// region × disease-class table).
+    pub source: String,
+    pub evidence: Vec<CaseId>,
+}

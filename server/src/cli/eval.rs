@@ -13,11 +13,16 @@ pub async fn library(
     library_split: Option<String>,
     json: bool,
     cache: Option<PathBuf>,
+    suggest: bool,
+    fit: Option<PathBuf>,
 ) -> Result<(), ServerError> {
     let enc = crate::background::load_encoders(&cfg.models_manifest, cfg.encoder_threads.max(2)).await?;
     let cache = crate::eval::VectorCache::new(cache.unwrap_or_else(|| cfg.data_dir.join("eval-cache")));
+    let suggest = suggest || fit.is_some();
+    let library_name = library.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let split_name = query_split.clone().unwrap_or_else(|| "all".into());
     let report = tokio::task::spawn_blocking(move || {
-        crate::eval::evaluate(&library, query_split.as_deref(), library_split.as_deref(), &enc, &cache, |done, total| {
+        crate::eval::evaluate(&library, query_split.as_deref(), library_split.as_deref(), &enc, &cache, suggest, |done, total| {
             if done % 25 == 0 || done == total {
                 eprint!("\rencoding library: {done}/{total}");
                 if done == total {
@@ -30,7 +35,22 @@ pub async fn library(
     .map_err(ServerError::other)?
     .map_err(ServerError::other)?;
     print!("{}", crate::eval::table(&report));
+    if let (Some(path), Some(s)) = (&fit, &report.suggest) {
+        let mut p = s.fitted.clone();
+        let today = time::OffsetDateTime::now_utc().date();
+        p.fitted = format!("{} query cases of {} (split {}), library of {}; {today}", s.queries, library_name, split_name, report.library);
+        std::fs::write(path, fitted_file(&p))?;
+        eprintln!("wrote the fitted suggestion parameters to {}", path.display());
+    }
     print_json(json, &report)
+}
+
+/// The parameters file, with a note on how it was made.
+fn fitted_file(p: &precedent_suggest::Params) -> String {
+    format!(
+        "# Decision-support parameters (precedent-suggest), fitted by `precedent eval --suggest --fit`\n# on the query cases of the library named in `fitted`. Regenerate; do not edit by hand.\n{}",
+        p.to_toml()
+    )
 }
 
 /// The live index's rankings against the doctors' judgements: P@k, judged precision, coverage.

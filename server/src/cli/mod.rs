@@ -98,6 +98,13 @@ pub enum Command {
         /// Vector cache (default: <data dir>/eval-cache).
         #[arg(long)]
         cache: Option<PathBuf>,
+        /// Also measure decision support (suggested location, topic, disease class, diagnosis;
+        /// calibration; abstention) beside the prior and TF-IDF-kNN.
+        #[arg(long, conflicts_with = "judged")]
+        suggest: bool,
+        /// Write the suggestion parameters fitted on the query cases to this file (implies --suggest).
+        #[arg(long, conflicts_with = "judged")]
+        fit: Option<PathBuf>,
     },
     /// Rebuild the similarity indexes from the database without stopping a running server (it
     /// swaps the new ones in); with a model from the manifest, first embed every case with it.
@@ -157,9 +164,9 @@ pub async fn run(command: Command) -> Result<(), ServerError> {
         Command::Import { dir, owner, shareable, json } => library::import(&cfg, &dir, owner, shareable, json).await,
         Command::Share { library, off } => library::share(&cfg, &library, !off).await,
         Command::Eval { judged: true, k, json, .. } => eval::judged(&cfg, k.clamp(1, 100), json).await,
-        Command::Eval { library, query_split, library_split, json, cache, .. } => {
+        Command::Eval { library, query_split, library_split, json, cache, suggest, fit, .. } => {
             let library = library.ok_or_else(|| ServerError::other("--library DIR or --judged"))?;
-            eval::library(&cfg, library, query_split, library_split, json, cache).await
+            eval::library(&cfg, library, query_split, library_split, json, cache, suggest, fit).await
         }
         Command::Reindex { text_model, image_model, json } => index::reindex(&cfg, text_model, image_model, json).await,
         Command::Index { command } => index::run(&cfg, command).await,

@@ -223,6 +223,11 @@ impl Engine {
     }
 
     /// What the engine holds for `case` (for consistency checks).
+    /// The lab profile of `case`, if it has one.
+    pub fn labs_of(&self, case: i64) -> Option<LabProfile> {
+        self.labs.read().unwrap_or_else(|e| e.into_inner()).get(&case).cloned()
+    }
+
     pub fn case(&self, case: i64) -> Option<CaseVectors> {
         let meta = self.meta.read().unwrap_or_else(|e| e.into_inner()).get(&case).cloned()?;
         let text = self.text.live_items_of(case).into_iter().next().map(|(_, v)| v);

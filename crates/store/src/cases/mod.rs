@@ -33,6 +33,8 @@ pub struct NewCase {
     /// A library case that patients may meet as a (de-identified) similar case; only cases
     /// of the library account can be (the database refuses the rest).
     pub shareable: bool,
+    /// A library's labels of the case (`location`, `topic`, `disease_class`, `diagnosis_by`, …).
+    pub labels: std::collections::BTreeMap<String, String>,
     pub images: Vec<NewImage>,
     pub reports: Vec<NewReport>,
 }
@@ -84,8 +86,8 @@ pub struct CaseDetail {
 pub async fn create(pool: &PgPool, new: &NewCase, ip: Option<String>, actor_role: Role) -> Result<CaseId> {
     let mut tx = pool.begin().await?;
     let id: CaseId = sqlx::query_scalar(
-        "INSERT INTO cases (owner_id, title, history, exam, findings, diagnosis, age_years, sex, body_region, source, external_ref, shareable)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        "INSERT INTO cases (owner_id, title, history, exam, findings, diagnosis, age_years, sex, body_region, source, external_ref, shareable, labels)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(new.owner)
     .bind(&new.title)
@@ -99,6 +101,7 @@ pub async fn create(pool: &PgPool, new: &NewCase, ip: Option<String>, actor_role
     .bind(&new.source)
     .bind(&new.external_ref)
     .bind(new.shareable)
+    .bind(sqlx::types::Json(&new.labels))
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| conflict_on_unique(e, "a case with this external reference"))?;
