@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cases;
 pub mod error;
 pub mod labs;
+pub mod report;
 pub mod review;
 pub mod similar;
 #[cfg(feature = "ssr")]

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { DEMO_PASSWORD, firstCaseId, hydrated, login, openWithHits } from './helpers';
+import { DEMO_PASSWORD, firstCaseId, hydrated, login, logout, openWithHits } from './helpers';
 
 test('a doctor sees similar cases with % match and per-modality bars, rendered on the server', async ({ page }) => {
   await login(page, 'doctor@demo.precedent', DEMO_PASSWORD);
@@ -110,4 +110,57 @@ test("a patient cannot open a teaching case's page or compare with it", async ({
   await expect(page.locator('.compare-col')).toHaveCount(2);
   await expect(page.locator(`.compare-col[data-case="${own}"]`)).toHaveCount(1);
   await expect(page.getByText('This case does not exist or you do not have access to it.')).toBeVisible();
+});
+
+test('a doctor sees suggestions on a case, each linked to its evidence; a patient sees none', async ({ page }) => {
+  await login(page, 'doctor@demo.precedent', DEMO_PASSWORD);
+  const id = await firstCaseId(page);
+  await openWithHits(page, id);
+  const panel = page.locator('section.suggestions');
+  await expect(panel.getByRole('heading', { name: 'Suggestions' })).toBeVisible();
+  const first = panel.locator('.differential .suggestion').first();
+  await expect(first.locator('.confidence')).toHaveText(/^\d+%$/);
+  await expect(first.locator('.suggestion-name')).not.toBeEmpty();
+  const link = first.locator('a.evidence-link').first();
+  const href = await link.getAttribute('href');
+  expect(href).toMatch(/^\/cases\/\d+$/);
+  expect(href).not.toBe(`/cases/${id}`);
+  await expect(panel.locator('.categories [data-kind="body_region"]')).toHaveCount(1);
+  // The evidence table lists the same case, with its basis.
+  await panel.locator('details.evidence summary').click();
+  await expect(panel.locator(`details.evidence tr[data-case="${href!.split('/').pop()}"]`)).toHaveCount(1);
+  await logout(page);
+  await login(page, 'patient@demo.precedent', DEMO_PASSWORD);
+  await page.goto(`/cases/${await firstCaseId(page)}`);
+  await expect(page.locator('#case-title')).toBeVisible();
+  await expect(page.locator('section.suggestions')).toHaveCount(0);
+});
+
+test('a doctor edits and releases the case report; the patient then reads it', async ({ page }) => {
+  await login(page, 'patient@demo.precedent', DEMO_PASSWORD);
+  const id = await firstCaseId(page);
+  await page.goto(`/cases/${id}`);
+  await expect(page.locator('section.case-report')).toContainText('Awaiting review by a doctor');
+  await logout(page);
+  await login(page, 'doctor@demo.precedent', DEMO_PASSWORD);
+  await openWithHits(page, id);
+  await hydrated(page);
+  const panel = page.locator('section.case-report');
+  const dx = panel.getByLabel('Likely diagnoses (one per line, most likely first)');
+  // Prefilled from the suggestions.
+  await expect(dx).not.toHaveValue('');
+  await dx.fill('Community-acquired pneumonia');
+  await panel.getByLabel('For the patient, in plain words').fill('A chest infection; antibiotics and a check in a week.');
+  await panel.getByLabel('Release to the patient now').check();
+  await panel.getByRole('button', { name: 'Save report' }).click();
+  await expect(panel.locator('.report-state')).toContainText('Released by Dr Demo');
+  await page.reload();
+  await expect(page.locator('section.case-report').getByLabel('Likely diagnoses (one per line, most likely first)')).toHaveValue('Community-acquired pneumonia');
+  await logout(page);
+  await login(page, 'patient@demo.precedent', DEMO_PASSWORD);
+  await page.goto(`/cases/${id}`);
+  const mine = page.locator('section.case-report');
+  await expect(mine).toContainText('Community-acquired pneumonia');
+  await expect(mine).toContainText('A chest infection');
+  await expect(mine.locator('textarea')).toHaveCount(0);
 });

@@ -92,6 +92,17 @@ fn rows() -> Vec<Row> {
         row("GET /api/v1/cases/{id}", |f, _| get(format!("/api/v1/cases/{}", f.owner_case)), readers),
         row("GET /api/v1/cases/{id}/similar", |f, _| get(format!("/api/v1/cases/{}/similar?k=3", f.owner_case)), readers),
         row("GET /api/v1/cases/{id}/suggestions", |f, _| get(format!("/api/v1/cases/{}/suggestions", f.owner_case)), [D, D, D, A, A]),
+        row("GET /api/v1/cases/{id}/report", |f, _| get(format!("/api/v1/cases/{}/report", f.owner_case)), readers),
+        row(
+            "POST /api/v1/cases/{id}/report",
+            |f, _| {
+                (
+                    format!("/api/v1/cases/{}/report", f.owner_case),
+                    Call::Json(json!({ "diagnoses": "Pneumonia", "next_tests": "", "specialist": "", "summary": "" })),
+                )
+            },
+            doctors,
+        ),
         row("POST /api/v1/search", |_, _| ("/api/v1/search".into(), Call::Json(json!({ "text": "cough and fever" }))), signed_in),
         row(
             "POST /api/v1/search/images",
@@ -137,6 +148,23 @@ fn rows() -> Vec<Row> {
         row("fn case", |f, _| ("case".into(), Call::Form(vec![("id", f.owner_case.to_string())])), readers),
         row("fn find_similar", |f, _| ("find_similar".into(), Call::Json(json!({ "case_id": f.owner_case, "params": { "k": 3 } }))), readers),
         row("fn case_suggestions", |f, _| ("case_suggestions".into(), Call::Form(vec![("case_id", f.owner_case.to_string())])), [D, D, D, A, A]),
+        row("fn case_report", |f, _| ("case_report".into(), Call::Form(vec![("case_id", f.owner_case.to_string())])), readers),
+        row(
+            "fn save_case_report",
+            |f, _| {
+                (
+                    "save_case_report".into(),
+                    Call::Form(vec![
+                        ("case_id", f.owner_case.to_string()),
+                        ("diagnoses", "Pneumonia".into()),
+                        ("next_tests", String::new()),
+                        ("specialist", String::new()),
+                        ("summary", String::new()),
+                    ]),
+                )
+            },
+            doctors,
+        ),
         row(
             "fn search_cases",
             |_, _| {

@@ -563,6 +563,13 @@ async fn doctors_get_suggestions_from_confirmed_similar_cases_with_their_evidenc
     assert_eq!(region["label"].as_str().unwrap().to_lowercase(), want_region.to_lowercase());
     assert!(v["specialist"]["name"].is_string(), "{v}");
 
+    // An ad-hoc search carries suggestions for staff, never for patients.
+    let ask = json!({ "case_id": q, "k": 5 });
+    let v: Value = doctor.post(app.url("/api/v1/search")).json(&ask).send().await.unwrap().json().await.unwrap();
+    assert!(v["suggestions"]["evidence"].as_array().is_some_and(|e| e.len() >= 3 && e.iter().all(|e| e["case"] != q)), "{v}");
+    let v: Value = alice.post(app.url("/api/v1/search")).json(&json!({ "text": "cough", "k": 5 })).send().await.unwrap().json().await.unwrap();
+    assert!(v.get("suggestions").is_none(), "{v}");
+
     // A patient's own case gets no suggestions for the patient (a doctor's released report is
     // their view); a patient's unreviewed case is never evidence for anyone.
     let own = case_id(app.create_case(&alice, case_form("My cough")).await).await;
@@ -594,4 +601,61 @@ async fn doctors_get_suggestions_from_confirmed_similar_cases_with_their_evidenc
     assert!(v["evidence"].as_array().unwrap().iter().all(|e| e["case"] != own), "never its own evidence: {v}");
     let audited: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'case.suggest'").fetch_one(&app.pool).await.unwrap();
     assert!(audited >= 4);
+
+    // The case report: a doctor gets a draft prefilled from the suggestions; the patient sees
+    // nothing until it is released, then only the released version, never the doctor's decisions.
+    let report = |c: &reqwest::Client| {
+        let c = c.clone();
+        let url = app.url(&format!("/api/v1/cases/{own}/report"));
+        async move { c.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let r = report(&doctor).await;
+    assert!(r["current"].is_null() && r["can_edit"] == true, "{r}");
+    let prefill = r["prefill"]["diagnoses"].as_str().expect("a prefilled draft").to_string();
+    assert!(!prefill.is_empty(), "{r}");
+    assert!(report(&alice).await["current"].is_null());
+    let bob = app.patient("bob@example.org").await;
+    assert_eq!(bob.get(app.url(&format!("/api/v1/cases/{own}/report"))).send().await.unwrap().status(), 404);
+    let first = prefill.lines().next().unwrap().to_string();
+    let save = |c: &reqwest::Client, body: Value| {
+        let c = c.clone();
+        let url = app.url(&format!("/api/v1/cases/{own}/report"));
+        async move { c.post(url).json(&body).send().await.unwrap().status().as_u16() }
+    };
+    let draft = json!({ "diagnoses": format!("{first}\nPleural effusion"), "next_tests": "", "specialist": "Pulmonology", "summary": "" });
+    assert_eq!(save(&doctor, draft.clone()).await, 204);
+    assert_eq!(save(&alice, draft).await, 403, "patients do not write reports");
+    assert!(report(&alice).await["current"].is_null(), "a draft is not shown to the patient");
+    assert_eq!(
+        save(&doctor, json!({ "diagnoses": "", "summary": "", "next_tests": "", "specialist": "", "release": true })).await,
+        422,
+        "an empty report is not released"
+    );
+    let released = json!({ "diagnoses": first.clone(), "next_tests": "Sputum culture", "specialist": "Pulmonology", "summary": "Most likely a chest infection.", "release": true });
+    assert_eq!(save(&doctor, released).await, 204);
+    let seen = report(&alice).await;
+    assert_eq!(seen["current"]["status"], "released");
+    assert_eq!(seen["current"]["diagnoses"], json!([first]));
+    assert_eq!(seen["current"]["summary"], "Most likely a chest infection.");
+    assert_eq!(seen["current"]["decisions"], json!([]), "the doctor's decisions are theirs");
+    assert!(seen["history"].as_array().unwrap().is_empty() && seen["prefill"].is_null(), "{seen}");
+    // The library is not shared: the patient learns nothing of the evidence cases.
+    assert_eq!(seen["teaching_evidence"], json!([]));
+    let r = report(&doctor).await;
+    assert_eq!(r["history"].as_array().unwrap().len(), 2);
+    let decisions = r["current"]["decisions"].as_array().unwrap();
+    assert!(decisions.iter().any(|d| d["kind"] == "diagnosis" && d["decision"] == "accepted"), "{r}");
+    assert!(decisions.iter().any(|d| d["kind"] == "next_test" && d["suggested"] == "Sputum culture" && d["decision"] == "added"), "{r}");
+    // Shared as a teaching library, the evidence's titles may be named to the patient.
+    precedent::import::set_sharing(&app.state, "dup-library", precedent::import::Sharing::Patients).await.unwrap();
+    let titles = seen_titles(&report(&alice).await);
+    assert!(!titles.is_empty());
+    let library_titles: Vec<String> = sqlx::query_scalar("SELECT title FROM cases WHERE shareable").fetch_all(&app.pool).await.unwrap();
+    assert!(titles.iter().all(|t| library_titles.contains(t)), "{titles:?}");
+    let counts = precedent_store::case_reports::decision_counts(&app.pool).await.unwrap();
+    assert!(counts.iter().any(|(k, d, n)| k == "diagnosis" && d == "accepted" && *n >= 1), "{counts:?}");
+}
+
+fn seen_titles(v: &Value) -> Vec<String> {
+    v["teaching_evidence"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect()
 }

@@ -122,6 +122,7 @@ fn CaseDetail(case: CaseView, review: ServerAction<crate::review::ReviewCase>, c
             </section>
             {case.can_review.then(|| view! { <crate::review::ReviewPanel case=case.clone() action=review /> })}
             {case.can_review.then(|| view! { <crate::suggest::SuggestionsPanel case_id=case.id.0 /> })}
+            <crate::report::ReportPanel case_id=case.id.0 />
             <crate::similar::SimilarPanel case_id=case.id.0 />
             <section class="panel">
                 <h2>{format!("Scans ({})", case.images.len())}</h2>

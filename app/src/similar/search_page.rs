@@ -163,6 +163,17 @@ pub fn SearchPage() -> impl IntoView {
                                 sort_hits(&mut r.hits, query.read_untracked().get("sort").as_deref().unwrap_or("score"));
                                 view! {
                                     <p class="muted">{format!("{} result{} · {:.0} ms", r.hits.len(), if r.hits.len() == 1 { "" } else { "s" }, r.took_ms)}</p>
+                                    {r
+                                        .suggestions
+                                        .take()
+                                        .map(|s| {
+                                            view! {
+                                                <section class="panel suggestions" aria-labelledby="suggest-title">
+                                                    <h2 id="suggest-title">"Suggestions"</h2>
+                                                    <crate::suggest::SuggestionsBody suggestions=s />
+                                                </section>
+                                            }
+                                        })}
                                     <ol class="similar-hits search-results">
                                         {r.hits.into_iter().map(|h| view! { <HitCard hit=h query_case=None can_judge=false judge=None /> }).collect_view()}
                                     </ol>

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 mod panel;
 
-pub use panel::SuggestionsPanel;
+pub use panel::{SuggestionsBody, SuggestionsPanel};
 
 /// Suggestions for a stored case (doctors and admins).
 #[server(endpoint = "case_suggestions")]

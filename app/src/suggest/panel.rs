@@ -40,7 +40,10 @@ fn test_name(kind: &str) -> &'static str {
     }
 }
 
-fn body(s: SuggestionsView) -> impl IntoView {
+/// The suggestions themselves (the case page's panel and the search page).
+#[component]
+pub fn SuggestionsBody(suggestions: SuggestionsView) -> impl IntoView {
+    let s = suggestions;
     let abstained = s.abstained.clone();
     view! {
         {abstained.map(|a| view! { <p class="notice suggest-abstain" role="status">{a}</p> })}
@@ -190,7 +193,7 @@ pub fn SuggestionsPanel(case_id: i64) -> impl IntoView {
                     s.get()
                         .map(|r| match r {
                             Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                            Ok(v) => body(v).into_any(),
+                            Ok(v) => view! { <SuggestionsBody suggestions=v /> }.into_any(),
                         })
                 }}
             </Transition>

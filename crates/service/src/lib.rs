@@ -7,6 +7,7 @@ pub mod admin;
 pub mod audit_log;
 pub mod auth;
 pub mod caller;
+pub mod case_report;
 pub mod cases;
 pub mod error;
 pub mod labs;

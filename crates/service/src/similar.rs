@@ -305,7 +305,17 @@ pub async fn search(c: &Caller, req: SearchRequest) -> Result<SimilarResults, Se
     }
     audit(&st.pool, Some(actor), "search", req.case_id.map(|c| ("case", c.0)), ip, "ok").await?;
     let pending = query.text.is_none() && query.images.is_empty() && query.labs.is_none();
-    run(st, search, actor, req.case_id.map(|c| c.0), query, &opt, &filter, pending, started).await
+    // Staff also get decision support for the query (never patients: see crate::suggest).
+    let for_suggestions = (actor.role.is_staff() && !pending).then(|| query.clone());
+    let mut results = run(st, search, actor, req.case_id.map(|c| c.0), query, &opt, &filter, pending, started).await?;
+    if let Some(q) = for_suggestions {
+        let modalities = match req.case_id {
+            Some(id) => precedent_store::evidence::rows(&st.pool, &[id.0]).await?.pop().map(|r| r.modalities).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        results.suggestions = Some(crate::suggest::for_query(st, &engine, &q, modalities).await?);
+    }
+    Ok(results)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -391,6 +401,7 @@ async fn run(
         pending,
         can_judge,
         took_ms: started.elapsed().as_secs_f32() * 1000.0,
+        suggestions: None,
     })
 }
 

@@ -41,9 +41,23 @@ pub async fn for_case(c: &Caller, case_id: i64) -> Result<SuggestionsView, Servi
     let Some(query) = engine.query_for_case(case_id) else {
         return Ok(SuggestionsView { abstained: Some("This case is still being indexed; suggestions follow once it is.".into()), ..Default::default() });
     };
-    let hits = engine.search(&query, &Filter::default(), &SearchOptions { k: CANDIDATES, ..SearchOptions::default() });
-    let mut ids: Vec<i64> = hits.iter().map(|h| h.case).collect();
-    ids.push(case_id);
+    let modalities = precedent_store::evidence::rows(&st.pool, &[case_id]).await?.pop().map(|r| r.modalities).unwrap_or_default();
+    let view = for_query(st, &engine, &query, modalities).await?;
+    audit(&st.pool, Some(actor), "case.suggest", Some(("case", case_id)), ip, "ok").await?;
+    Ok(view)
+}
+
+/// Suggestions for any query (a stored case's, or an ad-hoc mix from the search page; the
+/// caller has been checked): its `CANDIDATES` most similar cases, those with a confirmed
+/// diagnosis as evidence (the query's own case never). `modalities`: what the query has.
+pub(crate) async fn for_query(
+    st: &crate::AppState,
+    engine: &precedent_search::engine::Engine,
+    query: &precedent_search::engine::Query,
+    modalities: Vec<String>,
+) -> Result<SuggestionsView, ServiceError> {
+    let hits = engine.search(query, &Filter::default(), &SearchOptions { k: CANDIDATES, ..SearchOptions::default() });
+    let ids: Vec<i64> = hits.iter().map(|h| h.case).collect();
     let rows: HashMap<i64, precedent_store::evidence::EvidenceRow> =
         precedent_store::evidence::rows(&st.pool, &ids).await?.into_iter().map(|r| (r.id, r)).collect();
     let mut evidence = Vec::new();
@@ -75,14 +89,14 @@ pub async fn for_case(c: &Caller, case_id: i64) -> Result<SuggestionsView, Servi
         });
     }
     let facts = QueryFacts {
-        modalities: rows.get(&case_id).map(|r| r.modalities.clone()).unwrap_or_default(),
-        measured_labs: engine
-            .labs_of(case_id)
+        modalities,
+        measured_labs: query
+            .labs
+            .as_ref()
             .map(|p| p.0.iter().filter_map(|(i, _)| precedent_similarity::analyte_name(*i)).map(str::to_string).collect())
             .unwrap_or_default(),
     };
     let view = precedent_suggest::suggest(&facts, &evidence, params());
-    audit(&st.pool, Some(actor), "case.suggest", Some(("case", case_id)), ip, "ok").await?;
-    tracing::debug!(case = case_id, evidence = view.evidence.len(), abstained = view.abstained.is_some(), "suggestions");
+    tracing::debug!(evidence = view.evidence.len(), abstained = view.abstained.is_some(), "suggestions");
     Ok(view)
 }

@@ -10,6 +10,7 @@
 //! [`audit`], and [`blobs`] (the file store).
 pub mod audit;
 pub mod blobs;
+pub mod case_reports;
 pub mod cases;
 pub mod embeddings;
 pub mod evidence;

@@ -281,6 +281,9 @@ pub struct SimilarResults {
     /// The viewer may mark hits relevant / not relevant (doctors, for a stored query case).
     pub can_judge: bool,
     pub took_ms: f32,
+    /// Staff, on `POST /api/v1/search` and the search page: decision support for the query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestions: Option<SuggestionsView>,
 }
 
 /// An account as the admin page lists it.
@@ -475,4 +478,53 @@ pub struct SuggestedSpecialist {
     /// region × disease-class table).
     pub source: String,
     pub evidence: Vec<CaseId>,
+}
+
+/// A case's report as the caller may see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CaseReportView {
+    /// Doctors: the latest version, draft or released. Patients: the latest released one.
+    pub current: Option<CaseReportVersion>,
+    /// Doctors only: every version, newest first.
+    pub history: Vec<CaseReportVersion>,
+    /// Doctors, before the first version: a draft made from the suggestions.
+    pub prefill: Option<ReportDraft>,
+    /// The caller may save and release versions (doctors).
+    pub can_edit: bool,
+    /// Patients: titles of the teaching-library cases a released report rests on (nothing of
+    /// any other patient's case).
+    pub teaching_evidence: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseReportVersion {
+    /// `draft` or `released`.
+    pub status: String,
+    pub diagnoses: Vec<String>,
+    pub next_tests: Vec<String>,
+    pub specialist: String,
+    pub summary: String,
+    /// The doctor's display name.
+    pub author: String,
+    pub at: String,
+    /// Doctors only: what the author did with each suggestion.
+    pub decisions: Vec<ReportDecisionView>,
+}
+
+/// The editable text of a report, one line per diagnosis and per test.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct ReportDraft {
+    pub diagnoses: String,
+    pub next_tests: String,
+    pub specialist: String,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportDecisionView {
+    /// `diagnosis`, `next_test` or `specialist`.
+    pub kind: String,
+    pub suggested: String,
+    /// `accepted`, `rejected` or `added`.
+    pub decision: String,
 }

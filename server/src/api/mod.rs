@@ -5,6 +5,7 @@ pub mod admin;
 pub mod cases;
 mod multipart;
 pub mod search;
+pub mod support;
 
 use crate::http::{encode_query, ApiError};
 use axum::http::StatusCode;

@@ -8,12 +8,6 @@ use axum::Json;
 use precedent_service::{Caller, ServiceError};
 use precedent_types::dto::{SearchRequest, SimilarParams, SimilarResults, UploadedQueryImage};
 
-/// `GET /api/v1/cases/{id}/suggestions` (doctors and admins): decision support computed from
-/// the case's most similar cases with a confirmed diagnosis, each suggestion with its evidence.
-pub async fn suggestions(c: Caller, Path(id): Path<i64>) -> Result<Json<precedent_types::dto::SuggestionsView>, ApiError> {
-    Ok(Json(precedent_service::suggest::for_case(&c, id).await?))
-}
-
 /// `GET /api/v1/cases/{id}/similar?k=&text_weight=&image_weight=&validated_only=&modality=&body_region=&from=&to=&calibration=`:
 /// the cases most similar to a case the caller may read (a `SimilarResults`).
 pub async fn similar(c: Caller, Path(id): Path<i64>, Query(p): Query<SimilarParams>) -> Result<Json<SimilarResults>, ApiError> {

@@ -65,7 +65,25 @@ pub async fn judged(cfg: &Config, k: usize, json: bool) -> Result<(), ServerErro
         println!("{:<18} {:>7.3}", format!("P@{}", r.k), r.p_at_k);
         println!("{:<18} {:>7.3}", "judged precision", r.judged_precision);
         println!("{:<18} {:>7.3}", "coverage", r.coverage);
-        print_json(json, &r)
+        // How doctors judged the suggestions in the case reports they saved (latest version per case).
+        let counts = precedent_store::case_reports::decision_counts(&st.pool).await?;
+        let mut decisions: std::collections::BTreeMap<String, std::collections::BTreeMap<String, i64>> = Default::default();
+        for (kind, decision, n) in counts {
+            decisions.entry(kind).or_default().insert(decision, n);
+        }
+        if !decisions.is_empty() {
+            println!("suggestions in case reports: {:<12} {:>8} {:>8} {:>8} {:>9}", "kind", "accepted", "rejected", "added", "accepted%");
+            for (kind, d) in &decisions {
+                let (a, r, x) = (d.get("accepted").copied().unwrap_or(0), d.get("rejected").copied().unwrap_or(0), d.get("added").copied().unwrap_or(0));
+                let pct = if a + r > 0 { 100.0 * a as f64 / (a + r) as f64 } else { 0.0 };
+                println!("{:<29}{kind:<12} {a:>8} {r:>8} {x:>8} {pct:>8.1}%", "");
+            }
+        }
+        let mut v = serde_json::to_value(&r).map_err(ServerError::other)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("suggestion_decisions".into(), serde_json::to_value(&decisions).map_err(ServerError::other)?);
+        }
+        print_json(json, &v)
     })
     .await
 }
