@@ -83,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cases") view=cases::CaseListPage ssr=SsrMode::Async />
                     <Route path=path!("/cases/new") view=cases::NewCasePage />
                     <Route path=path!("/cases/:id") view=cases::CasePage ssr=SsrMode::Async />
+                    <Route path=path!("/cases/:id/explain/:hit") view=similar::ExplainPage ssr=SsrMode::Async />
                     <Route path=path!("/compare") view=cases::ComparePage ssr=SsrMode::Async />
                     <Route path=path!("/search") view=similar::SearchPage ssr=SsrMode::Async />
                     <Route path=path!("/review") view=review::ReviewQueuePage ssr=SsrMode::Async />

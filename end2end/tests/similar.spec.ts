@@ -65,9 +65,11 @@ test("a patient meets teaching cases, de-identified, and never another patient's
   const teaching = page.locator('.similar-hit', { has: page.locator('.badge-teaching') });
   await expect(teaching.first()).toBeVisible();
   await expect(teaching.first().locator('.badge-teaching')).toHaveText('teaching case');
-  // A title but no link, no demographics; only a thumbnail, by a signed link that loads for this viewer.
+  // A title but no link to the case, no demographics; only a thumbnail, by a signed link that
+  // loads for this viewer, and the explanation of the match.
   await expect(teaching.first().locator('.similar-title')).not.toBeEmpty();
-  await expect(teaching.first().locator('a')).toHaveCount(0);
+  await expect(teaching.first().locator('a:not(.explain-link)')).toHaveCount(0);
+  await expect(teaching.first().locator('a.explain-link')).toHaveCount(1);
   const thumb = teaching.first().locator('img.thumb');
   await expect(thumb).toHaveAttribute('src', /^\/media\/hits\/\d+\/thumb\?exp=\d+&sig=[0-9a-f]+$/);
   await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
@@ -163,4 +165,18 @@ test('a doctor edits and releases the case report; the patient then reads it', a
   await expect(mine).toContainText('Community-acquired pneumonia');
   await expect(mine).toContainText('A chest infection');
   await expect(mine.locator('textarea')).toHaveCount(0);
+});
+
+test('a doctor opens "Why this match?" for a hit: shared terms marked in both texts, scores, the matched images', async ({ page }) => {
+  await login(page, 'doctor@demo.precedent', DEMO_PASSWORD);
+  const id = await firstCaseId(page);
+  await openWithHits(page, id);
+  const first = page.locator('section.similar .similar-hit').first();
+  const hit = await first.getAttribute('data-case');
+  await first.getByRole('link', { name: 'Why this match?' }).click();
+  await expect(page).toHaveURL(new RegExp(`/cases/${id}/explain/${hit}$`));
+  await expect(page.getByRole('heading', { name: 'Why this match?' })).toBeVisible();
+  await expect(page.locator('.bar-label').first()).toHaveText(/text|image|labs/);
+  await expect(page.locator('.explain-col[data-side="query"] .explain-text')).not.toBeEmpty();
+  await expect(page.locator('.explain-col[data-side="hit"] img.explain-image')).toHaveCount(1);
 });

@@ -92,6 +92,8 @@ fn rows() -> Vec<Row> {
         row("GET /api/v1/cases/{id}", |f, _| get(format!("/api/v1/cases/{}", f.owner_case)), readers),
         row("GET /api/v1/cases/{id}/similar", |f, _| get(format!("/api/v1/cases/{}/similar?k=3", f.owner_case)), readers),
         row("GET /api/v1/cases/{id}/suggestions", |f, _| get(format!("/api/v1/cases/{}/suggestions", f.owner_case)), [D, D, D, A, A]),
+        // Explaining another patient's case as a hit: only staff may see it.
+        row("GET /api/v1/cases/{id}/explain/{hit}", |f, _| get(format!("/api/v1/cases/{}/explain/{}", f.owner_case, f.other_case)), [D, D, D, A, A]),
         row("GET /api/v1/cases/{id}/report", |f, _| get(format!("/api/v1/cases/{}/report", f.owner_case)), readers),
         row(
             "POST /api/v1/cases/{id}/report",
@@ -148,6 +150,11 @@ fn rows() -> Vec<Row> {
         row("fn case", |f, _| ("case".into(), Call::Form(vec![("id", f.owner_case.to_string())])), readers),
         row("fn find_similar", |f, _| ("find_similar".into(), Call::Json(json!({ "case_id": f.owner_case, "params": { "k": 3 } }))), readers),
         row("fn case_suggestions", |f, _| ("case_suggestions".into(), Call::Form(vec![("case_id", f.owner_case.to_string())])), [D, D, D, A, A]),
+        row(
+            "fn explain_hit",
+            |f, _| ("explain_hit".into(), Call::Form(vec![("query", f.owner_case.to_string()), ("hit", f.other_case.to_string())])),
+            [D, D, D, A, A],
+        ),
         row("fn case_report", |f, _| ("case_report".into(), Call::Form(vec![("case_id", f.owner_case.to_string())])), readers),
         row(
             "fn save_case_report",
@@ -243,6 +250,7 @@ fn rows() -> Vec<Row> {
         row("page /cases/new", |_, _| get("/cases/new".into()), signed_in),
         row("page /cases/{id}", |f, _| get(format!("/cases/{}", f.owner_case)), readers),
         // Comparing the owner's case with another patient's: only staff may read both.
+        row("page /cases/{id}/explain/{hit}", |f, _| get(format!("/cases/{}/explain/{}", f.owner_case, f.other_case)), [D, D, D, A, A]),
         row("page /compare", |f, _| get(format!("/compare?a={}&b={}", f.owner_case, f.other_case)), [D, D, D, A, A]),
         row("page /search", |_, _| get("/search".into()), signed_in),
         row("page /review", |_, _| get("/review".into()), doctors),

@@ -270,6 +270,22 @@ async fn patients_meet_only_their_own_cases_and_shared_teaching_cases() {
     let res = alice.get(app.url(&format!("/api/v1/cases/{alice_case}/similar?validated_only=true&modality=ct"))).send().await.unwrap();
     assert_eq!(res.status(), 200);
 
+    // "Why this match?": Alice may have a teaching hit explained (no image ids, a signed image
+    // link), never Bob's case; a doctor gets Bob's, with the shared terms marked in both texts.
+    let teaching = by_case["hits"][0]["case"].as_i64().unwrap();
+    let e: Value = alice.get(app.url(&format!("/api/v1/cases/{alice_case}/explain/{teaching}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(e["deidentified"], true, "{e}");
+    assert!(e["hit_image_url"].as_str().is_none_or(|u| u.starts_with("/media/hits/")), "{e}");
+    assert!(!e["channels"].as_array().unwrap().is_empty(), "{e}");
+    assert_eq!(alice.get(app.url(&format!("/api/v1/cases/{alice_case}/explain/{bob_case}"))).send().await.unwrap().status(), 404);
+    let e: Value = doctor.get(app.url(&format!("/api/v1/cases/{alice_case}/explain/{bob_case}"))).send().await.unwrap().json().await.unwrap();
+    let shared: Vec<&str> = e["shared_terms"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    assert!(shared.iter().any(|t| t.to_lowercase().contains("fever")), "{e}");
+    let marked: Vec<&str> = e["hit_text"].as_array().unwrap().iter().filter(|p| p["mark"] == "shared").map(|p| p["text"].as_str().unwrap()).collect();
+    assert!(!marked.is_empty(), "{e}");
+    assert_eq!(e["hit_image_url"].as_str().map(|u| u.starts_with("/media/images/")), Some(true), "{e}");
+    assert!(e["query_image"].is_number());
+
     // A doctor sees every case in full: Bob's case first, with its demographics.
     let v: Value = doctor.get(app.url(&format!("/api/v1/cases/{alice_case}/similar?k=3"))).send().await.unwrap().json().await.unwrap();
     assert_eq!(hit_ids(&v)[0], bob_case, "{v}");

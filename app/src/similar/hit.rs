@@ -105,18 +105,25 @@ pub fn HitCard(hit: SimilarHitView, query_case: Option<i64>, can_judge: bool, ju
                     }
                     _ => None,
                 }}
-                {match (query_case, h.deidentified) {
-                    (Some(q), false) => {
-                        Some(
-                            view! {
-                                <A href=format!("/compare?a={}&b={}", q, h.case.0) attr:class="small compare-link">
-                                    "Compare side by side"
+                {query_case
+                    .map(|q| {
+                        view! {
+                            <p class="small hit-links">
+                                <A href=format!("/cases/{}/explain/{}", q, h.case.0) attr:class="explain-link">
+                                    "Why this match?"
                                 </A>
-                            },
-                        )
-                    }
-                    _ => None,
-                }}
+                                {(!h.deidentified)
+                                    .then(|| {
+                                        view! {
+                                            " · "
+                                            <A href=format!("/compare?a={}&b={}", q, h.case.0) attr:class="compare-link">
+                                                "Compare side by side"
+                                            </A>
+                                        }
+                                    })}
+                            </p>
+                        }
+                    })}
                 {match (query_case, judge) {
                     (Some(q), Some(action)) if can_judge => Some(view! { <JudgeButtons query=q hit=h.case.0 judged=h.judged action /> }),
                     _ => None,

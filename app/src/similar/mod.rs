@@ -9,10 +9,12 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 mod drop_zone;
+mod explain;
 mod hit;
 mod panel;
 mod search_page;
 
+pub use explain::ExplainPage;
 pub use hit::HitCard;
 pub use panel::SimilarPanel;
 pub use search_page::{sort_hits, SearchPage};
@@ -29,6 +31,13 @@ pub async fn find_similar(case_id: i64, params: SimilarParams) -> Result<Similar
 pub async fn search_cases(req: SearchRequest) -> Result<SimilarResults, AppError> {
     let c = crate::ssr::caller().await?;
     crate::ssr::answer(precedent_service::similar::search(&c, req).await)
+}
+
+/// Why `hit` matched the query case `query` (whoever may see it as a hit).
+#[server(endpoint = "explain_hit")]
+pub async fn explain_hit(query: i64, hit: i64) -> Result<crate::dto::ExplainView, AppError> {
+    let c = crate::ssr::caller().await?;
+    crate::ssr::answer(precedent_service::explain::hit(&c, query, hit).await)
 }
 
 /// Marks `hit_case` as a relevant (or not relevant) result for `query_case` (doctors only).

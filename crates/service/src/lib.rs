@@ -10,6 +10,7 @@ pub mod caller;
 pub mod case_report;
 pub mod cases;
 pub mod error;
+pub mod explain;
 pub mod labs;
 pub mod review;
 pub mod similar;

@@ -104,7 +104,7 @@ fn scope_for(actor: &Actor, p: &SimilarParams, filter: &mut Filter) -> Result<()
 
 /// What one hit may show the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Disclosure {
+pub(crate) enum Disclosure {
     /// Staff, or the caller's own case: everything, linked.
     Full,
     /// A shareable library case shown to a patient: its teaching content (title, diagnosis,
@@ -114,7 +114,7 @@ enum Disclosure {
 
 /// How much of the case owned by `owner` (shareable or not) the caller may see as a hit;
 /// `None`: nothing (the engine's filter already keeps such cases out; this is the second lock).
-fn disclosure(actor: &Actor, owner: UserId, shareable: bool) -> Option<Disclosure> {
+pub(crate) fn disclosure(actor: &Actor, owner: UserId, shareable: bool) -> Option<Disclosure> {
     if sees_hit_in_full(actor, owner) {
         Some(Disclosure::Full)
     } else if shareable {

@@ -8,6 +8,7 @@
 //! abstains instead of guessing. No database and no models: the service feeds it neighbours, and
 //! `precedent eval --suggest` measures it on a library folder.
 pub mod calibrate;
+pub mod explain;
 pub mod normalise;
 pub mod params;
 pub mod specialty;

@@ -528,3 +528,38 @@ pub struct ReportDecisionView {
     /// `accepted`, `rejected` or `added`.
     pub decision: String,
 }
+
+/// Why a hit matched its query, modality by modality.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExplainView {
+    pub query: CaseId,
+    pub hit: CaseId,
+    pub query_title: String,
+    pub hit_title: String,
+    /// The hit is a teaching case shown to a patient (no link, no image ids).
+    pub deidentified: bool,
+    /// Each text cut into pieces, the shared and the negated terms marked.
+    pub query_text: Vec<TextPiece>,
+    pub hit_text: Vec<TextPiece>,
+    /// Terms both texts affirm, phrases first.
+    pub shared_terms: Vec<String>,
+    /// Terms one text affirms and the other negates ("no pneumothorax"): never counted as a match.
+    pub negated_terms: Vec<String>,
+    pub channels: Vec<ChannelScoreView>,
+    /// Analytes abnormal in the same direction in both; abnormal in one of them only.
+    pub shared_abnormal: Vec<String>,
+    pub query_only_abnormal: Vec<String>,
+    pub hit_only_abnormal: Vec<String>,
+    /// The pair of images that matched best: the query's (the caller's own case) and the hit's
+    /// (a link the caller may open: the image's thumbnail, or a signed one for a teaching case).
+    pub query_image: Option<ImageId>,
+    pub hit_image_url: Option<String>,
+}
+
+/// A piece of a text: plain, or a marked term.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextPiece {
+    pub text: String,
+    /// `shared`, `negated`, or none.
+    pub mark: Option<String>,
+}

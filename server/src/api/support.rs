@@ -38,3 +38,9 @@ pub async fn save_report(
     precedent_service::case_report::save(&c, id, &form).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
+
+/// `GET /api/v1/cases/{id}/explain/{hit}`: why `hit` matched case `id` (an `ExplainView`), for
+/// whoever may see it as a hit.
+pub async fn explain(c: Caller, Path((id, hit)): Path<(i64, i64)>) -> Result<Json<precedent_types::dto::ExplainView>, ApiError> {
+    Ok(Json(precedent_service::explain::hit(&c, id, hit).await?))
+}
