@@ -32,6 +32,19 @@ pub struct HttpReport {
     /// Resident memory the loaded similarity index added, and that scaled to 100k cases.
     pub index_rss_mb: f64,
     pub index_rss_mb_per_100k_cases: f64,
+    /// With `--suggestions`: `GET /api/v1/cases/{id}/suggestions` measured the same way, right after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suggestions: Option<Scenario>,
+}
+
+/// One measured endpoint.
+#[derive(Debug, Serialize)]
+pub struct Scenario {
+    pub requests: usize,
+    pub errors: usize,
+    pub rps: f64,
+    pub latency: Latency,
+    pub p99_ms: f64,
 }
 
 fn pg_array(v: &[f32]) -> String {
@@ -50,7 +63,9 @@ pub async fn populate(
     let other = |e: sqlx::Error| crate::error::ServerError::Other(e.to_string());
     let hash = precedent_accounts::hash_password(BENCH_PASSWORD).map_err(|e| crate::error::ServerError::Other(e.to_string()))?;
     let owner = precedent_store::users::create(pool, "library@bench.local", "Library", &hash, precedent_types::Role::Doctor).await?;
-    precedent_store::users::create(pool, BENCH_USER, "Bench doctor", &hash, precedent_types::Role::Doctor).await?;
+    let doctor = precedent_store::users::create(pool, BENCH_USER, "Bench doctor", &hash, precedent_types::Role::Doctor).await?;
+    // The cases are a library's, and a third of them validated: the evidence decision support votes with.
+    sqlx::query("UPDATE users SET kind = 'library' WHERE id = $1").bind(owner.id.0).execute(pool).await.map_err(other)?;
     let png = precedent_synth::generate_one(seed, 0).images[0].png.clone();
     let sha = blobs.put(&png)?;
     let ids: Vec<i64> = sqlx::query_scalar(
@@ -72,6 +87,14 @@ pub async fn populate(
     )
     .bind(&sha)
     .bind(png.len() as i64)
+    .execute(pool)
+    .await
+    .map_err(other)?;
+    sqlx::query(
+        "INSERT INTO validations (case_id, author_id, action, diagnosis, certainty, specialist)
+         SELECT id, $1, 'validate', diagnosis, 'probable', (ARRAY['Pulmonology','Neurology','Gastroenterology'])[1 + id % 3] FROM cases WHERE id % 3 = 0",
+    )
+    .bind(doctor.id.0)
     .execute(pool)
     .await
     .map_err(other)?;
@@ -111,6 +134,9 @@ pub async fn populate(
     Ok((ids, images.len()))
 }
 
+/// The scenario every run measures: the similar-cases panel's request.
+const SIMILAR: &str = "similar?k=10";
+
 pub const BENCH_USER: &str = "bench@bench.local";
 pub const BENCH_PASSWORD: &str = "bench-password-2026";
 
@@ -122,6 +148,7 @@ pub async fn run(
     cases: usize,
     concurrency: usize,
     seconds: f64,
+    suggestions: bool,
     scratch: &Path,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<HttpReport, crate::error::ServerError> {
@@ -166,13 +193,13 @@ pub async fn run(
             return Err(other(&format!("bench login failed: {}", login.status())));
         }
         let ids = Arc::new(ids);
-        let hit = |client: reqwest::Client, base: String, ids: Arc<Vec<i64>>, seed: u64, until: Instant| async move {
+        let hit = |client: reqwest::Client, base: String, ids: Arc<Vec<i64>>, what: &'static str, seed: u64, until: Instant| async move {
             let mut rng = Rng::new(seed);
             let (mut lat, mut errors) = (Vec::new(), 0usize);
             while Instant::now() < until {
                 let id = ids[rng.below(ids.len())];
                 let t = Instant::now();
-                let ok = match client.get(format!("{base}/api/v1/cases/{id}/similar?k=10")).send().await {
+                let ok = match client.get(format!("{base}/api/v1/cases/{id}/{what}")).send().await {
                     Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
                     _ => false,
                 };
@@ -183,23 +210,37 @@ pub async fn run(
             }
             (lat, errors)
         };
+        // C clients on `what` for `secs` seconds: latencies, errors, elapsed seconds.
+        let measure = |what: &'static str, secs: f64, seed: u64| {
+            let (client, base, ids) = (client.clone(), base.clone(), Arc::clone(&ids));
+            async move {
+                let started = Instant::now();
+                let until = started + Duration::from_secs_f64(secs);
+                let tasks: Vec<_> =
+                    (0..concurrency).map(|i| tokio::spawn(hit(client.clone(), base.clone(), Arc::clone(&ids), what, seed + i as u64, until))).collect();
+                let (mut all, mut errors) = (Vec::new(), 0);
+                for t in tasks {
+                    let (l, e) = t.await.map_err(|e| other(&e))?;
+                    all.extend(l);
+                    errors += e;
+                }
+                Ok::<_, crate::error::ServerError>((all, errors, started.elapsed().as_secs_f64()))
+            }
+        };
         progress("warming up (2 s)");
-        let warm_until = Instant::now() + Duration::from_secs(2);
-        let warm: Vec<_> = (0..concurrency).map(|i| tokio::spawn(hit(client.clone(), base.clone(), Arc::clone(&ids), 100 + i as u64, warm_until))).collect();
-        for w in warm {
-            let _ = w.await;
-        }
+        measure(SIMILAR, 2.0, 100).await?;
         progress(&format!("measuring: {concurrency} clients for {seconds} s"));
-        let started = Instant::now();
-        let until = started + Duration::from_secs_f64(seconds);
-        let tasks: Vec<_> = (0..concurrency).map(|i| tokio::spawn(hit(client.clone(), base.clone(), Arc::clone(&ids), i as u64, until))).collect();
-        let (mut all, mut errors) = (Vec::new(), 0);
-        for t in tasks {
-            let (l, e) = t.await.map_err(|e| other(&e))?;
-            all.extend(l);
-            errors += e;
-        }
-        let elapsed = started.elapsed().as_secs_f64();
+        let (mut all, errors, elapsed) = measure(SIMILAR, seconds, 0).await?;
+        let suggestions = if suggestions {
+            progress(&format!("measuring suggestions: {concurrency} clients for {seconds} s"));
+            measure("suggestions", 2.0, 200).await?;
+            let (mut lat, errors, secs) = measure("suggestions", seconds, 300).await?;
+            lat.sort_by(|a, b| a.total_cmp(b));
+            let p99_ms = super::percentile(&lat, 0.99);
+            Some(Scenario { requests: lat.len(), errors, rps: lat.len() as f64 / secs, p99_ms, latency: latency(lat) })
+        } else {
+            None
+        };
         let _ = stop.send(());
         server.await.map_err(|e| other(&e))??;
         let requests = all.len();
@@ -218,6 +259,7 @@ pub async fn run(
             index_build_s,
             index_rss_mb,
             index_rss_mb_per_100k_cases: index_rss_mb * 100_000.0 / cases.max(1) as f64,
+            suggestions,
         })
     }
     .await;
@@ -228,11 +270,19 @@ pub async fn run(
 }
 
 pub fn table(r: &HttpReport) -> String {
-    format!(
+    let mut out = format!(
         "index: built in {:.1} s, {:.0} MB resident ({:.0} MB per 100k cases)\nGET /api/v1/cases/{{id}}/similar?k=10 — {} cases ({} image vectors), {} clients, {:.1} s\n\
          {:>9} {:>7} {:>9} {:>8} {:>8} {:>8}\n{:>9} {:>7} {:>9.0} {:>8.2} {:>8.2} {:>8.2}\n",
         r.index_build_s, r.index_rss_mb, r.index_rss_mb_per_100k_cases,
         r.cases, r.image_vectors, r.concurrency, r.seconds, "requests", "errors", "req/s", "p50 ms", "p95 ms", "p99 ms",
         r.requests, r.errors, r.rps, r.latency.p50_ms, r.latency.p95_ms, r.p99_ms
-    )
+    );
+    if let Some(s) = &r.suggestions {
+        out += &format!(
+            "GET /api/v1/cases/{{id}}/suggestions — same clients and length, right after\n{:>9} {:>7} {:>9.0} {:>8.2} {:>8.2} {:>8.2}\n\
+             a case page asks for both: suggestions p95 {:.2} ms beside the similar panel's\n",
+            s.requests, s.errors, s.rps, s.latency.p50_ms, s.latency.p95_ms, s.p99_ms, s.latency.p95_ms
+        );
+    }
+    out
 }

@@ -51,6 +51,9 @@ pub enum BenchCommand {
         concurrency: usize,
         #[arg(long, default_value_t = 15.0)]
         seconds: f64,
+        /// Also measure decision support (`/suggestions`) the same way, right after.
+        #[arg(long)]
+        suggestions: bool,
         #[arg(long)]
         json: bool,
     },
@@ -86,10 +89,10 @@ pub async fn run(cfg: &Config, what: BenchCommand) -> Result<(), ServerError> {
         BenchCommand::Encoders { runs, json } => encoders(cfg, runs, json).await,
         BenchCommand::Ann { size, seed, m, ef_construction, from_db, json } => ann(cfg, size, seed, m, ef_construction, from_db, json).await,
         BenchCommand::Pgvector { size, json } => pgvector(size, json).await,
-        BenchCommand::Http { cases, concurrency, seconds, json } => {
+        BenchCommand::Http { cases, concurrency, seconds, suggestions, json } => {
             let enc = crate::background::load_encoders(&cfg.models_manifest, 1).await?;
             let scratch = std::env::temp_dir().join(format!("precedent-bench-http-{}", std::process::id()));
-            let r = crate::bench::http::run(enc, cfg, cases, concurrency.max(1), seconds.max(1.0), &scratch, &|s| eprintln!("… {s}")).await?;
+            let r = crate::bench::http::run(enc, cfg, cases, concurrency.max(1), seconds.max(1.0), suggestions, &scratch, &|s| eprintln!("… {s}")).await?;
             print!("{}", crate::bench::http::table(&r));
             print_json(json, &r)
         }
