@@ -94,6 +94,7 @@ fn rows() -> Vec<Row> {
         row("GET /api/v1/cases/{id}/suggestions", |f, _| get(format!("/api/v1/cases/{}/suggestions", f.owner_case)), [D, D, D, A, A]),
         // Explaining another patient's case as a hit: only staff may see it.
         row("GET /api/v1/cases/{id}/explain/{hit}", |f, _| get(format!("/api/v1/cases/{}/explain/{}", f.owner_case, f.other_case)), [D, D, D, A, A]),
+        row("GET /api/v1/admin/audit.csv", |f, _| get(format!("/api/v1/admin/audit.csv?object=case%20{}", f.owner_case)), [D, D, D, D, A]),
         row("GET /api/v1/cases/{id}/report", |f, _| get(format!("/api/v1/cases/{}/report", f.owner_case)), readers),
         row(
             "POST /api/v1/cases/{id}/report",

@@ -113,3 +113,76 @@ async fn every_kind_of_access_is_audited_and_admins_filter_the_log() {
     let refused = doctor.get(app.url("/admin/audit")).send().await.unwrap();
     assert_eq!(refused.status(), 403);
 }
+
+#[tokio::test]
+async fn the_log_answers_who_saw_what_finds_failed_logins_exports_csv_and_cannot_be_truncated() {
+    let app = spawn_app().await;
+    let owner = app.patient("owner@example.org").await;
+    let doctor = app.staff("dr@example.org", Role::Doctor).await;
+    let admin = app.staff("admin@example.org", Role::Admin).await;
+    let case = case_id(app.create_case(&owner, case_form("Seen cough")).await).await;
+    let other = case_id(app.create_case(&owner, case_form("Seen cough again")).await).await;
+    app.wait_for_search().await;
+
+    // Which cases each answer showed is recorded: lists, similar hits, search results, the queue.
+    let shown = |action: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            let d: Value =
+                sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = $1 ORDER BY id DESC LIMIT 1").bind(action).fetch_one(&pool).await.unwrap();
+            d["shown"].as_array().unwrap_or_else(|| panic!("{action}: {d}")).iter().map(|v| v.as_i64().unwrap()).collect::<Vec<i64>>()
+        }
+    };
+    assert!(doctor.get(app.url("/api/v1/cases")).send().await.unwrap().status().is_success());
+    let listed = shown("case.list").await;
+    assert!(listed.contains(&case) && listed.contains(&other), "{listed:?}");
+    let v: Value = doctor.get(app.url(&format!("/api/v1/cases/{case}/similar?k=5"))).send().await.unwrap().json().await.unwrap();
+    let hits: Vec<i64> = v["hits"].as_array().unwrap().iter().map(|h| h["case"].as_i64().unwrap()).collect();
+    assert_eq!(shown("case.similar").await, hits);
+    assert!(hits.contains(&other));
+    let v: Value = doctor.post(app.url("/api/v1/search")).json(&json!({ "text": "cough" })).send().await.unwrap().json().await.unwrap();
+    let hits: Vec<i64> = v["hits"].as_array().unwrap().iter().map(|h| h["case"].as_i64().unwrap()).collect();
+    assert_eq!(shown("search").await, hits);
+    assert!(doctor.post(app.url("/api/review_queue")).form(&[("page", "1")]).send().await.unwrap().status().is_success());
+    assert!(shown("review.queue").await.contains(&case));
+    // "Who saw case X?": every answer that showed it, found by its detail.
+    let who: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT u.email FROM audit_log a JOIN users u ON u.id = a.actor_id WHERE a.detail->'shown' @> to_jsonb($1::bigint) ORDER BY 1",
+    )
+    .bind(other)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(who, ["dr@example.org"]);
+
+    // Failed logins are "failed", with the reason and the e-mail that was tried.
+    let c = common::client();
+    assert!(!app.login(&c, "dr@example.org", "not the password").await.status().is_success());
+    assert!(!app.login(&c, "nobody@example.org", "not the password").await.status().is_success());
+    let res = admin.post(app.url("/api/admin_audit")).form(&[("action", "auth.login"), ("outcome", "failed")]).send().await.unwrap();
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["total"], 2, "{v}");
+    let details: Vec<Value> = v["entries"].as_array().unwrap().iter().map(|e| serde_json::from_str(e["detail"].as_str().unwrap()).unwrap()).collect();
+    assert!(details.iter().any(|d| d["email"] == "nobody@example.org" && d["reason"] == "wrong_password"), "{details:?}");
+    assert!(details.iter().any(|d| d["email"] == "dr@example.org"));
+    // Times to the second.
+    let at = v["entries"][0]["at"].as_str().unwrap();
+    assert!(at.len() == "2026-12-07 21:09:33 UTC".len() && at.as_bytes()[16] == b':', "{at}");
+
+    // The same filter as CSV, for admins only.
+    let res = admin.get(app.url("/api/v1/admin/audit.csv?action=auth.login&outcome=failed")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "id,at,account,role,action,object,ip,outcome,detail");
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(csv.contains("nobody@example.org") && csv.contains(",failed,"), "{csv}");
+    assert_eq!(doctor.get(app.url("/api/v1/admin/audit.csv")).send().await.unwrap().status(), 403);
+
+    // The log (and the other append-only tables) refuse UPDATE, DELETE and TRUNCATE.
+    for sql in ["UPDATE audit_log SET outcome = 'ok'", "DELETE FROM audit_log", "TRUNCATE audit_log", "TRUNCATE validations", "TRUNCATE case_reports"] {
+        let err = sqlx::query(sql).execute(&app.pool).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+}

@@ -23,10 +23,17 @@ pub fn AuditPage() -> impl IntoView {
         q.replace("page", page.to_string());
         format!("/admin/audit{}", q.to_query_string())
     };
+    // The same filter as a CSV download.
+    let csv_href = move || {
+        let mut q = query.get();
+        q.remove("page");
+        format!("/api/v1/admin/audit.csv{}", q.to_query_string())
+    };
     view! {
         <section>
             <div class="page-head">
                 <h1>"Audit log"</h1>
+                <a href=csv_href class="button" download="precedent-audit.csv">"Download CSV"</a>
             </div>
             <form method="get" action="/admin/audit" class="panel audit-filter">
                 <div class="row">

@@ -49,7 +49,7 @@ pub async fn login(st: &AppState, session: &Session, ip: Option<String>, email: 
     let (account_at, ip_at) = match reserved {
         Ok(r) => r,
         Err(wait) => {
-            audit(&st.pool, None, "auth.login", None, ip, "rate_limited").await?;
+            crate::audit_detail(&st.pool, None, "auth.login", None, ip, "failed", failure("rate_limited", &account_key)).await?;
             return Err(ServiceError::RateLimited(wait.as_secs().max(1)));
         }
     };
@@ -78,14 +78,14 @@ pub async fn login(st: &AppState, session: &Session, ip: Option<String>, email: 
         (_, creds) => {
             // A wrong password keeps its place in both budgets.
             let actor = creds.map(|c| Actor { id: c.user.id, role: c.user.role });
-            audit(&st.pool, actor, "auth.login", None, ip, "wrong_password").await?;
+            crate::audit_detail(&st.pool, actor, "auth.login", None, ip, "failed", failure("wrong_password", &account_key)).await?;
             return Err(ServiceError::Invalid("Wrong email or password.".into()));
         }
     };
     let actor = Actor { id: user.id, role: user.role };
     if user.disabled {
         release();
-        audit(&st.pool, Some(actor), "auth.login", None, ip, "disabled").await?;
+        crate::audit_detail(&st.pool, Some(actor), "auth.login", None, ip, "failed", failure("disabled", &account_key)).await?;
         return Err(ServiceError::Forbidden);
     }
     start_session(session, &user).await?;
@@ -131,4 +131,9 @@ pub async fn logout(st: &AppState, session: &Session, ip: Option<String>) -> Res
         audit(&st.pool, actor, "auth.logout", None, ip, "ok").await?;
     }
     Ok(())
+}
+
+/// The details of a failed login: why, and the e-mail that was tried (already capped in length).
+fn failure(reason: &str, email: &str) -> serde_json::Value {
+    serde_json::json!({ "reason": reason, "email": email })
 }

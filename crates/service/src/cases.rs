@@ -16,7 +16,8 @@ pub async fn list(c: &Caller, page: u32) -> Result<CaseListView, ServiceError> {
     let page = page.clamp(1, 1_000_000);
     let owner = if actor.role.is_staff() { None } else { Some(actor.id) };
     let (rows, total) = precedent_store::cases::list(&st.pool, owner, PER_PAGE as i64, ((page - 1) * PER_PAGE) as i64).await?;
-    audit(&st.pool, Some(actor), "case.list", None, ip, "ok").await?;
+    let shown: Vec<i64> = rows.iter().map(|r| r.id.0).collect();
+    crate::audit_detail(&st.pool, Some(actor), "case.list", None, ip, "ok", serde_json::json!({ "shown": shown })).await?;
     let items = rows
         .into_iter()
         .map(|r| CaseSummaryView {

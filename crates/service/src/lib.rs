@@ -35,17 +35,23 @@ pub async fn audit(
     ip: Option<String>,
     outcome: &str,
 ) -> Result<(), ServiceError> {
+    audit_detail(pool, actor, action, object, ip, outcome, serde_json::Value::Null).await
+}
+
+/// [`audit`] with details: which cases an answer showed (`{"shown": [ids]}`), why a login
+/// failed and with which e-mail, …
+pub async fn audit_detail(
+    pool: &PgPool,
+    actor: Option<Actor>,
+    action: &str,
+    object: Option<(&str, i64)>,
+    ip: Option<String>,
+    outcome: &str,
+    detail: serde_json::Value,
+) -> Result<(), ServiceError> {
     audit::record(
         pool,
-        &audit::Entry {
-            actor: actor.map(|a| (a.id, a.role)),
-            action,
-            object_kind: object.map(|o| o.0),
-            object_id: object.map(|o| o.1),
-            ip,
-            outcome,
-            detail: serde_json::Value::Null,
-        },
+        &audit::Entry { actor: actor.map(|a| (a.id, a.role)), action, object_kind: object.map(|o| o.0), object_id: object.map(|o| o.1), ip, outcome, detail },
     )
     .await
     .map_err(ServiceError::from)
@@ -55,6 +61,12 @@ pub async fn audit(
 /// slow and memory-hungry).
 pub async fn hash_password(st: &AppState, password: String) -> Result<String, ServiceError> {
     st.password_gate.run(move || precedent_accounts::hash_password(&password)).await?.map_err(|e| ServiceError::internal("hashing failed", e))
+}
+
+/// Formats a timestamp to the second (UTC), as the audit log shows it.
+pub fn display_time_seconds(t: time::OffsetDateTime) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    t.to_offset(time::UtcOffset::UTC).format(&f).unwrap_or_default()
 }
 
 /// Formats a timestamp for display (UTC, minutes).

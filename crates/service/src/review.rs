@@ -90,7 +90,8 @@ pub async fn queue(c: &Caller, page: u32, region: Option<String>) -> Result<Revi
     let page = page.clamp(1, 1_000_000);
     let region = region.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
     let (rows, total) = precedent_store::cases::review_queue(&st.pool, region.as_deref(), QUEUE_PER_PAGE as i64, ((page - 1) * QUEUE_PER_PAGE) as i64).await?;
-    audit(&st.pool, Some(actor), "review.queue", None, ip, "ok").await?;
+    let shown: Vec<i64> = rows.iter().map(|r| r.id.0).collect();
+    crate::audit_detail(&st.pool, Some(actor), "review.queue", None, ip, "ok", serde_json::json!({ "shown": shown })).await?;
     Ok(ReviewQueueView {
         items: rows
             .into_iter()

@@ -148,8 +148,14 @@ pub async fn similar_to_case(c: &Caller, case_id: i64, p: &SimilarParams) -> Res
     let started = std::time::Instant::now();
     let query = engine.query_for_case(case_id);
     let pending = query.as_ref().is_none_or(|q| q.text.is_none() && q.images.is_empty() && q.labs.is_none());
-    audit(&st.pool, Some(actor), "case.similar", Some(("case", case_id)), ip, "ok").await?;
-    run(st, search, actor, Some(case_id), query.unwrap_or_default(), &opt, &filter, pending, started).await
+    let results = run(st, search, actor, Some(case_id), query.unwrap_or_default(), &opt, &filter, pending, started).await?;
+    crate::audit_detail(&st.pool, Some(actor), "case.similar", Some(("case", case_id)), ip, "ok", shown(&results)).await?;
+    Ok(results)
+}
+
+/// The audit detail of an answer: which cases it showed.
+fn shown(r: &SimilarResults) -> serde_json::Value {
+    serde_json::json!({ "shown": r.hits.iter().map(|h| h.case.0).collect::<Vec<_>>() })
 }
 
 /// Records a doctor's relevance judgement of a hit.
@@ -303,7 +309,6 @@ pub async fn search(c: &Caller, req: SearchRequest) -> Result<SimilarResults, Se
     if labs.is_some() {
         query.labs = labs;
     }
-    audit(&st.pool, Some(actor), "search", req.case_id.map(|c| ("case", c.0)), ip, "ok").await?;
     let pending = query.text.is_none() && query.images.is_empty() && query.labs.is_none();
     // Staff also get decision support for the query (never patients: see crate::suggest).
     let for_suggestions = (actor.role.is_staff() && !pending).then(|| query.clone());
@@ -315,6 +320,7 @@ pub async fn search(c: &Caller, req: SearchRequest) -> Result<SimilarResults, Se
         };
         results.suggestions = Some(crate::suggest::for_query(st, &engine, &q, modalities).await?);
     }
+    crate::audit_detail(&st.pool, Some(actor), "search", req.case_id.map(|c| ("case", c.0)), ip, "ok", shown(&results)).await?;
     Ok(results)
 }
 

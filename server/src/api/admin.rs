@@ -5,7 +5,7 @@ use crate::http::{internal, wants_json, ApiError};
 use axum::extract::{Multipart, Path};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures::Stream;
 use precedent_service::{Caller, ServiceError};
@@ -114,4 +114,37 @@ pub async fn import_progress(c: Caller, Path(id): Path<i64>) -> Result<Sse<impl 
         Some((Ok(Event::default().data(data)), (pool, false, over)))
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// The audit filter as query parameters (the audit page's fields).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct AuditParams {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    object: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+/// `GET /api/v1/admin/audit.csv?action=&actor=&object=&outcome=&from=&to=` (admins): the entries
+/// the filter matches as a CSV download, newest first.
+pub async fn audit_csv(c: Caller, axum::extract::Query(p): axum::extract::Query<AuditParams>) -> Result<Response, ApiError> {
+    let q =
+        precedent_service::audit_log::AuditQuery { action: p.action, actor: p.actor, object: p.object, outcome: p.outcome, from: p.from, to: p.to, page: 1 };
+    let body = precedent_service::audit_log::export_csv(&c, &q).await?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (axum::http::header::CONTENT_DISPOSITION, "attachment; filename=\"precedent-audit.csv\""),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -65,7 +65,11 @@ pub async fn populate(
     let owner = precedent_store::users::create(pool, "library@bench.local", "Library", &hash, precedent_types::Role::Doctor).await?;
     let doctor = precedent_store::users::create(pool, BENCH_USER, "Bench doctor", &hash, precedent_types::Role::Doctor).await?;
     // The cases are a library's, and a third of them validated: the evidence decision support votes with.
-    sqlx::query("UPDATE users SET kind = 'library' WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM users WHERE kind = 'library')").bind(owner.id.0).execute(pool).await.map_err(other)?;
+    sqlx::query("UPDATE users SET kind = 'library' WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM users WHERE kind = 'library')")
+        .bind(owner.id.0)
+        .execute(pool)
+        .await
+        .map_err(other)?;
     let png = precedent_synth::generate_one(seed, 0).images[0].png.clone();
     let sha = blobs.put(&png)?;
     let ids: Vec<i64> = sqlx::query_scalar(
