@@ -180,3 +180,24 @@ test('a doctor opens "Why this match?" for a hit: shared terms marked in both te
   await expect(page.locator('.explain-col[data-side="query"] .explain-text')).not.toBeEmpty();
   await expect(page.locator('.explain-col[data-side="hit"] img.explain-image')).toHaveCount(1);
 });
+
+test('a doctor refines the similar cases by example in one click, without a reload', async ({ page }) => {
+  await login(page, 'doctor@demo.precedent', DEMO_PASSWORD);
+  const id = await firstCaseId(page);
+  await openWithHits(page, id);
+  await hydrated(page);
+  const panel = page.locator('section.similar');
+  const hits = panel.locator('.similar-hit');
+  const last = hits.last();
+  const marked = await last.getAttribute('data-case');
+  await last.getByRole('button', { name: 'Relevant', exact: true }).click();
+  await expect(panel.locator(`[data-case="${marked}"]`).getByRole('button', { name: 'Relevant', exact: true })).toHaveAttribute('aria-pressed', 'true');
+  const url = page.url();
+  const before = await hits.evaluateAll((els) => els.map((e) => e.getAttribute('data-case')));
+  await panel.getByLabel(/Refine by my marks/).check();
+  // The marked case moves up (it was last); the page did not reload.
+  await expect
+    .poll(async () => (await hits.evaluateAll((els) => els.map((e) => e.getAttribute('data-case')))).indexOf(marked))
+    .toBeLessThan(before.indexOf(marked));
+  expect(page.url()).toBe(url);
+});

@@ -675,3 +675,48 @@ async fn doctors_get_suggestions_from_confirmed_similar_cases_with_their_evidenc
 fn seen_titles(v: &Value) -> Vec<String> {
     v["teaching_evidence"].as_array().unwrap().iter().map(|t| t.as_str().unwrap().to_string()).collect()
 }
+
+#[tokio::test]
+async fn refine_by_example_moves_marked_hits_and_reuses_the_judgements() {
+    let app = spawn_app().await;
+    let ids = library(&app).await;
+    let doctor = app.staff("dr@example.org", Role::Doctor).await;
+    let q = ids["synth-21-000003"];
+    let answer = |refine: bool| {
+        let (doctor, url) = (doctor.clone(), app.url(&format!("/api/v1/cases/{q}/similar?k=22&refine={refine}")));
+        async move { doctor.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let ranked = |refine: bool| {
+        let a = answer(refine);
+        async move { hit_ids(&a.await) }
+    };
+    // The text similarity of `hit` in an answer.
+    let text_pct = |v: &Value, hit: i64| -> f64 {
+        let h = v["hits"].as_array().unwrap().iter().find(|h| h["case"] == hit).unwrap();
+        h["channels"].as_array().unwrap().iter().find(|c| c["channel"] == "text").unwrap()["pct"].as_f64().unwrap()
+    };
+    let first = answer(false).await;
+    let before = hit_ids(&first);
+    assert_eq!(before.len(), 22);
+    // The doctor marks a low-ranked hit relevant and a high-ranked one not relevant.
+    let (good, bad) = (before[15], before[2]);
+    for (hit, relevant) in [(good, "true"), (bad, "false")] {
+        let r = app.server_fn(&doctor, "judge_hit", &[("query_case", &q.to_string()), ("hit_case", &hit.to_string()), ("relevant", relevant)]).await;
+        assert!(r.status().is_success());
+    }
+    let refined = answer(true).await;
+    let after = hit_ids(&refined);
+    let pos = |v: &[i64], id: i64| v.iter().position(|x| *x == id).unwrap();
+    assert!(pos(&after, good) < pos(&before, good), "the relevant example moves up: {} -> {}", pos(&before, good), pos(&after, good));
+    assert!(text_pct(&refined, good) > text_pct(&first, good));
+    assert!(text_pct(&refined, bad) < text_pct(&first, bad), "the not-relevant example matches less");
+    // Without refine, the same ranking as before; the marks are stored judgements either way.
+    assert_eq!(ranked(false).await, before);
+    let marks: i64 = sqlx::query_scalar("SELECT count(*) FROM relevance_judgements WHERE query_case = $1").bind(q).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(marks, 2);
+    // A patient's refine is a no-op (they have no marks), never an error.
+    let alice = app.patient("alice@example.org").await;
+    let own = case_id(app.create_case(&alice, case_form("My cough")).await).await;
+    app.wait_for_search().await;
+    assert_eq!(alice.get(app.url(&format!("/api/v1/cases/{own}/similar?refine=true"))).send().await.unwrap().status(), 200);
+}

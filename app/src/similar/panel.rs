@@ -13,7 +13,9 @@ pub fn SimilarPanel(case_id: i64) -> impl IntoView {
     let lab_weight = RwSignal::new(50u32);
     let validated_only = RwSignal::new(false);
     let k = RwSignal::new(10u32);
+    let refine = RwSignal::new(false);
     let params = move || SimilarParams {
+        refine: refine.get(),
         k: Some(k.get()),
         text_weight: Some(text_weight.get() as f32),
         image_weight: Some(image_weight.get() as f32),
@@ -80,6 +82,19 @@ pub fn SimilarPanel(case_id: i64) -> impl IntoView {
                             Ok(r) => {
                                 let can_judge = r.can_judge;
                                 view! {
+                                    {can_judge
+                                        .then(|| {
+                                            view! {
+                                                <label class="check refine">
+                                                    <input
+                                                        type="checkbox"
+                                                        prop:checked=move || refine.get()
+                                                        on:change=move |ev| refine.set(event_target_checked(&ev))
+                                                    />
+                                                    " Refine by my marks: more like the hits marked relevant, less like the others"
+                                                </label>
+                                            }
+                                        })}
                                     <ol class="similar-hits">
                                         {r
                                             .hits

@@ -34,6 +34,8 @@ fn request_from_url(q: &leptos_router::params::ParamsMap) -> Option<SearchReques
             to: get("to"),
             calibration: None,
             diagnosis: get("dx"),
+            // Refining needs a stored query case's marks: the case page's panel.
+            refine: false,
         },
     })
 }

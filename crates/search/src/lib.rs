@@ -17,6 +17,7 @@ pub mod filter;
 pub mod fusion;
 pub mod index;
 pub mod labprofile;
+pub mod refine;
 pub mod synthetic;
 pub mod vector;
 pub mod walk;

@@ -146,7 +146,10 @@ pub async fn similar_to_case(c: &Caller, case_id: i64, p: &SimilarParams) -> Res
     diagnosis_filter(st, p, &mut filter).await?;
     let engine = search.similarity.engine();
     let started = std::time::Instant::now();
-    let query = engine.query_for_case(case_id);
+    let query = match engine.query_for_case(case_id) {
+        Some(q) if p.refine && can_review(&actor) => Some(refined(st, &engine, actor, case_id, q).await?),
+        q => q,
+    };
     let pending = query.as_ref().is_none_or(|q| q.text.is_none() && q.images.is_empty() && q.labs.is_none());
     let results = run(st, search, actor, Some(case_id), query.unwrap_or_default(), &opt, &filter, pending, started).await?;
     crate::audit_detail(&st.pool, Some(actor), "case.similar", Some(("case", case_id)), ip, "ok", shown(&results)).await?;
@@ -156,6 +159,13 @@ pub async fn similar_to_case(c: &Caller, case_id: i64, p: &SimilarParams) -> Res
 /// The audit detail of an answer: which cases it showed.
 fn shown(r: &SimilarResults) -> serde_json::Value {
     serde_json::json!({ "shown": r.hits.iter().map(|h| h.case.0).collect::<Vec<_>>() })
+}
+
+/// `q` moved by the caller's own relevance marks on hits of `case_id` (Rocchio, per modality).
+async fn refined(st: &AppState, engine: &precedent_search::engine::Engine, actor: Actor, case_id: i64, q: Query) -> Result<Query, ServiceError> {
+    let marks = precedent_store::index_feed::judgements_by(&st.pool, case_id, actor.id).await?;
+    let examples = |want: bool| marks.iter().filter(|(_, r)| *r == want).filter_map(|(id, _)| engine.case(*id)).collect::<Vec<_>>();
+    Ok(precedent_search::refine::refine(&q, &examples(true), &examples(false)))
 }
 
 /// Records a doctor's relevance judgement of a hit.

@@ -191,6 +191,9 @@ pub struct SimilarParams {
     pub calibration: Option<String>,
     /// Only cases whose diagnosis (the latest review's, else the recorded one) contains this.
     pub diagnosis: Option<String>,
+    /// Refine by example (doctors): move the query toward the hits the caller marked relevant
+    /// for this case and away from those marked not relevant.
+    pub refine: bool,
 }
 
 /// An uploaded query image: use `token` in a search; `thumb` shows it.
