@@ -36,22 +36,7 @@ fn body(e: ExplainView) -> impl IntoView {
         </div>
         <section class="panel">
             <h2>"Scores by modality"</h2>
-            <ul class="bars">
-                {e
-                    .channels
-                    .into_iter()
-                    .map(|c| {
-                        let w = c.pct.clamp(0.0, 100.0);
-                        view! {
-                            <li class="bar">
-                                <span class="bar-label">{c.channel.as_str()}</span>
-                                <span class="bar-track"><span class="bar-fill" style=format!("width:{w:.0}%")></span></span>
-                                <span class="bar-value">{format!("{:.0}%", c.pct)}</span>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
+            <super::hit::ChannelBars channels=e.channels />
             <p class="small">
                 <strong>"Shared terms: "</strong>
                 {if e.shared_terms.is_empty() { "none".to_string() } else { e.shared_terms.join(", ") }}

@@ -1,7 +1,7 @@
 //! One similar case in a result list (the case page's panel and the search page), with the
 //! doctors' relevance buttons.
 use super::JudgeHit;
-use crate::dto::{Review, SimilarHitView};
+use crate::dto::{ChannelScoreView, Review, SimilarHitView};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
@@ -10,6 +10,30 @@ fn review_badge(r: Review) -> (&'static str, &'static str) {
         Review::Validated => ("badge badge-ok", "validated"),
         Review::Corrected => ("badge badge-warn", "corrected"),
         Review::Unreviewed => ("badge", "unreviewed"),
+    }
+}
+
+/// One bar per modality: its similarity as a share of the track, and the percentage.
+#[component]
+pub fn ChannelBars(channels: Vec<ChannelScoreView>) -> impl IntoView {
+    view! {
+        <ul class="bars">
+            {channels
+                .into_iter()
+                .map(|c| {
+                    let w = c.pct.clamp(0.0, 100.0);
+                    view! {
+                        <li class="bar">
+                            <span class="bar-label">{c.channel.as_str()}</span>
+                            <span class="bar-track">
+                                <span class="bar-fill" style=format!("width:{w:.0}%")></span>
+                            </span>
+                            <span class="bar-value">{format!("{:.0}%", c.pct)}</span>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
     }
 }
 
@@ -71,24 +95,7 @@ pub fn HitCard(hit: SimilarHitView, query_case: Option<i64>, can_judge: bool, ju
                 </div>
                 <p class="similar-dx">{h.diagnosis.clone().unwrap_or_else(|| "No diagnosis recorded".into())}</p>
                 {(!who.is_empty()).then(|| view! { <p class="muted small">{who}</p> })}
-                <ul class="bars">
-                    {h
-                        .channels
-                        .into_iter()
-                        .map(|c| {
-                            let w = c.pct.clamp(0.0, 100.0);
-                            view! {
-                                <li class="bar">
-                                    <span class="bar-label">{c.channel.as_str()}</span>
-                                    <span class="bar-track">
-                                        <span class="bar-fill" style=format!("width:{w:.0}%")></span>
-                                    </span>
-                                    <span class="bar-value">{format!("{:.0}%", c.pct)}</span>
-                                </li>
-                            }
-                        })
-                        .collect_view()}
-                </ul>
+                <ChannelBars channels=h.channels.clone() />
                 {(!h.shared_abnormal.is_empty())
                     .then(|| view! { <p class="small shared-labs">{format!("Shared abnormal labs: {}", h.shared_abnormal.join(", "))}</p> })}
                 {match (h.query_image, h.matched_image, h.deidentified) {
