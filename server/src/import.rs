@@ -252,6 +252,27 @@ pub async fn run_uploaded(st: AppState, job: i64, archive: std::path::PathBuf, w
     if let Err(e) = result {
         tracing::error!(job, error = %e, "import outcome not recorded");
     }
+    // The audit trail gets the outcome too, with the refused rows and their reasons.
+    let (outcome_word, detail) = match &outcome {
+        Ok(r) => (
+            "ok",
+            serde_json::json!({ "imported": r.imported, "already_present": r.already_present, "refused": r.refused.iter().take(100).collect::<Vec<_>>() }),
+        ),
+        Err(e) => ("failed", serde_json::json!({ "error": e.to_string() })),
+    };
+    let admin = imports::get(&st.pool, job).await.ok().flatten().map(|row| (row.admin_id, precedent_types::Role::Admin));
+    let entry = precedent_store::audit::Entry {
+        actor: admin,
+        action: "admin.import",
+        object_kind: Some("import"),
+        object_id: Some(job),
+        ip: None,
+        outcome: outcome_word,
+        detail,
+    };
+    if let Err(e) = precedent_store::audit::record(&st.pool, &entry).await {
+        tracing::error!(job, error = %e, "import outcome not audited");
+    }
 }
 
 fn counts_of(done: usize, total: usize, r: &ImportReport) -> precedent_store::imports::Counts {

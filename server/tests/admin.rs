@@ -243,6 +243,17 @@ async fn admins_import_an_uploaded_library_archive_with_progress_and_refusals() 
     let v = wait_for_import(&app, &admin, bad).await;
     assert_eq!(v["status"], "failed");
     assert!(v["error"].as_str().unwrap().contains("not a .zip"), "{v}");
+    // Both outcomes are in the audit trail, the refused rows with their reasons.
+    let audited: Vec<(i64, String, Value)> =
+        sqlx::query_as("SELECT object_id, outcome, detail FROM audit_log WHERE action = 'admin.import' AND outcome IN ('ok', 'failed') ORDER BY id")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    let of = |job: i64| audited.iter().find(|a| a.0 == job).unwrap_or_else(|| panic!("import {job} not audited: {audited:?}"));
+    assert_eq!(of(bad).1, "failed");
+    assert!(of(bad).2["error"].as_str().unwrap().contains("not a .zip"));
+    assert_eq!(of(id).1, "ok");
+    assert!(of(id).2["refused"].as_array().is_some_and(|r| r.iter().all(|x| x["reason"].is_string())), "{:?}", of(id));
     let res = admin
         .post(app.url("/api/v1/admin/imports"))
         .header("Accept", "application/json")
