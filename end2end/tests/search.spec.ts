@@ -139,3 +139,12 @@ test("another user cannot search with someone's uploaded image", async ({ page, 
   await expect(other.getByRole('alert')).toContainText('no longer available');
   await other.close();
 });
+
+test("a patient's search page has no clinician-only filters", async ({ page }) => {
+  await login(page, 'patient@demo.precedent', DEMO_PASSWORD);
+  await page.goto('/search');
+  await hydrated(page);
+  await expect(page.getByLabel('Body region')).toBeVisible();
+  await expect(page.getByLabel('Diagnosis contains')).toHaveCount(0);
+  await expect(page.getByLabel('From')).toHaveCount(0);
+});

@@ -64,6 +64,7 @@ pub fn SearchPage() -> impl IntoView {
         }
     });
     let field = move |k: &'static str| move || query.read().get(k).unwrap_or_default();
+    let auth = use_context::<crate::AuthContext>();
     let weight = move |k: &'static str| move || query.read().get(k).filter(|v| !v.is_empty()).unwrap_or_else(|| "50".into());
     let selected = move |k: &'static str, v: &'static str| move || query.read().get(k).as_deref() == Some(v);
     view! {
@@ -131,9 +132,27 @@ pub fn SearchPage() -> impl IntoView {
                         </select>
                     </label>
                     <label>"Body region"<input type="text" name="region" prop:value=field("region") placeholder="e.g. Thorax" /></label>
-                    <label>"From"<input type="date" name="from" prop:value=field("from") /></label>
-                    <label>"To"<input type="date" name="to" prop:value=field("to") /></label>
-                    <label>"Diagnosis contains"<input type="text" name="dx" prop:value=field("dx") placeholder="e.g. pneumonia" /></label>
+                    // The filters that would probe other patients' cases are the clinicians'
+                    // (the server refuses them for patients): shown to staff only.
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let staff = match auth {
+                                Some(a) => matches!(a.user.await, Ok(Some(u)) if u.role.is_staff()),
+                                None => false,
+                            };
+                            staff
+                                .then(|| {
+                                    view! {
+                                        <label>"From"<input type="date" name="from" prop:value=field("from") /></label>
+                                        <label>"To"<input type="date" name="to" prop:value=field("to") /></label>
+                                        <label>
+                                            "Diagnosis contains"
+                                            <input type="text" name="dx" prop:value=field("dx") placeholder="e.g. pneumonia" />
+                                        </label>
+                                    }
+                                })
+                        })}
+                    </Suspense>
                     <label class="check">
                         <input type="checkbox" name="validated" value="1" prop:checked=move || query.read().get("validated").is_some() />
                         " Validated only"
