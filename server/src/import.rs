@@ -234,25 +234,8 @@ pub async fn run_uploaded(st: AppState, job: i64, archive: std::path::PathBuf, w
     // `work` is `<imports>/job-N/<library>`: the whole job folder goes.
     let job_dir = work.parent().filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("job-"))).map(|p| p.to_path_buf()).unwrap_or(work);
     let _ = tokio::task::spawn_blocking(move || std::fs::remove_dir_all(&job_dir)).await;
-    let result = match &outcome {
-        Ok(r) => {
-            tracing::info!(job, imported = r.imported, already = r.already_present, refused = r.refused.len(), "uploaded library imported");
-            let done = r.rows;
-            let counts = counts_of(done, r.rows, r);
-            match imports::progress(&st.pool, job, "finished", &counts).await {
-                Ok(()) => imports::finish(&st.pool, job, "finished", None).await,
-                Err(e) => Err(e),
-            }
-        }
-        Err(e) => {
-            tracing::warn!(job, error = %e, "uploaded library import failed");
-            imports::finish(&st.pool, job, "failed", Some(&e.to_string())).await
-        }
-    };
-    if let Err(e) = result {
-        tracing::error!(job, error = %e, "import outcome not recorded");
-    }
-    // The audit trail gets the outcome too, with the refused rows and their reasons.
+    // The audit trail gets the outcome, with the refused rows and their reasons, before the
+    // import's row says it has ended (whoever sees it ended finds it audited).
     let (outcome_word, detail) = match &outcome {
         Ok(r) => (
             "ok",
@@ -272,6 +255,24 @@ pub async fn run_uploaded(st: AppState, job: i64, archive: std::path::PathBuf, w
     };
     if let Err(e) = precedent_store::audit::record(&st.pool, &entry).await {
         tracing::error!(job, error = %e, "import outcome not audited");
+    }
+    let result = match &outcome {
+        Ok(r) => {
+            tracing::info!(job, imported = r.imported, already = r.already_present, refused = r.refused.len(), "uploaded library imported");
+            let done = r.rows;
+            let counts = counts_of(done, r.rows, r);
+            match imports::progress(&st.pool, job, "finished", &counts).await {
+                Ok(()) => imports::finish(&st.pool, job, "finished", None).await,
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => {
+            tracing::warn!(job, error = %e, "uploaded library import failed");
+            imports::finish(&st.pool, job, "failed", Some(&e.to_string())).await
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!(job, error = %e, "import outcome not recorded");
     }
 }
 
