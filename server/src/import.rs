@@ -144,7 +144,8 @@ pub async fn import(
     mut progress: impl FnMut(usize, usize, &ImportReport),
 ) -> Result<ImportReport, ImportError> {
     let shareable = sharing == Sharing::Patients;
-    if shareable && owner.id != library_owner(st).await?.id {
+    let for_library = owner.id == library_owner(st).await?.id;
+    if shareable && !for_library {
         return Err(ImportError::Other("Only the library account's cases can be shared with patients (leave out the owner).".into()));
     }
     let lib = precedent_library::open(dir)?;
@@ -187,7 +188,7 @@ pub async fn import(
         progress(i + 1, total, &report);
     }
     // The choice holds for the whole library, cases imported by earlier runs included.
-    if owner.id == library_owner(st).await?.id {
+    if for_library {
         set_sharing(st, &lib.name, sharing).await?;
     }
     Ok(report)

@@ -114,15 +114,9 @@ struct Word {
     negated: bool,
 }
 
+/// Lower case, simple plurals singular: the form terms are compared in.
 fn fold(w: &str) -> String {
-    let w = w.to_lowercase();
-    if w.len() > 4 && w.ends_with("ies") {
-        format!("{}y", &w[..w.len() - 3])
-    } else if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
-        w[..w.len() - 1].to_string()
-    } else {
-        w
-    }
+    crate::normalise::singular(&w.to_lowercase())
 }
 
 fn words(text: &str) -> Vec<Word> {

@@ -55,7 +55,8 @@ fn spelling(w: &str) -> String {
     w.replace("haem", "hem").replace("oedema", "edema").replace("tumour", "tumor").replace("oesoph", "esoph").replace("paed", "ped")
 }
 
-fn singular(w: &str) -> String {
+/// A simple plural made singular ("lesions" → "lesion", "arteries" → "artery").
+pub fn singular(w: &str) -> String {
     if w.len() > 4 && w.ends_with("ies") {
         format!("{}y", &w[..w.len() - 3])
     } else if w.len() > 3 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") && !w.ends_with("is") {
