@@ -22,6 +22,8 @@ export default async function globalSetup() {
     PRECEDENT_ADDR: `127.0.0.1:${port}`,
     PRECEDENT_DATA_DIR: dataDir,
     PRECEDENT_MODELS_DIR: path.join(root, 'models'),
+    // The demo password is random unless configured: the tests name theirs (helpers.ts).
+    PRECEDENT_DEMO_PASSWORD: process.env.PRECEDENT_DEMO_PASSWORD ?? 'precedent-demo-2026',
   };
   delete env.DATABASE_URL;
   const log = fs.openSync(path.join(dataDir, 'server.log'), 'w');

@@ -22,6 +22,10 @@ pub enum AppError {
     Unavailable(String),
     #[error("The server is busy; try again in a few seconds.")]
     Busy,
+    #[error("Choose a new password first (your account page).")]
+    PasswordChangeRequired,
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error("Something went wrong on our side; it has been logged.")]
     Internal,
     #[error("Could not reach the server: {0}")]
@@ -33,11 +37,11 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthenticated => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::PasswordChangeRequired => 403,
             AppError::NotFound => 404,
             AppError::Invalid(_) => 422,
             AppError::Conflict(_) => 409,
-            AppError::RateLimited(_) | AppError::Busy => 429,
+            AppError::RateLimited(_) | AppError::Busy | AppError::QuotaExceeded(_) => 429,
             AppError::Unavailable(_) => 503,
             AppError::Internal | AppError::Transport(_) => 500,
         }
@@ -69,6 +73,8 @@ impl From<precedent_service::ServiceError> for AppError {
             S::RateLimited(s) => AppError::RateLimited(s),
             S::Unavailable(m) => AppError::Unavailable(m),
             S::Busy => AppError::Busy,
+            S::PasswordChangeRequired => AppError::PasswordChangeRequired,
+            S::QuotaExceeded(m) => AppError::QuotaExceeded(m),
             S::Internal => AppError::Internal,
         }
     }

@@ -1,6 +1,7 @@
 #![recursion_limit = "256"]
 //! Precedent's user interface: Leptos pages rendered on the server and hydrated in the browser,
 //! the server functions they call, and the types both sides share.
+pub mod account;
 pub mod admin;
 pub mod audit;
 pub mod auth;
@@ -19,7 +20,7 @@ mod upload;
 /// The types the pages share with the server functions and the JSON API.
 pub use precedent_types::dto;
 
-use crate::auth::{Login, Logout, Signup};
+use crate::auth::{Login, LoginCode, Logout, Signup};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
@@ -50,6 +51,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[derive(Clone, Copy)]
 pub struct AuthContext {
     pub login: ServerAction<Login>,
+    /// The code step of a two-factor login.
+    pub code: ServerAction<LoginCode>,
     pub logout: ServerAction<Logout>,
     pub signup: ServerAction<Signup>,
     pub user: Resource<Result<Option<dto::UserView>, error::AppError>>,
@@ -59,10 +62,11 @@ pub struct AuthContext {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let login = ServerAction::<Login>::new();
+    let code = ServerAction::<LoginCode>::new();
     let logout = ServerAction::<Logout>::new();
     let signup = ServerAction::<Signup>::new();
-    let user = Resource::new(move || (login.version().get(), signup.version().get(), logout.version().get()), |_| auth::current_user());
-    provide_context(AuthContext { login, logout, signup, user });
+    let user = Resource::new(move || (login.version().get(), code.version().get(), signup.version().get(), logout.version().get()), |_| auth::current_user());
+    provide_context(AuthContext { login, code, logout, signup, user });
     // Tests (and people) can tell when the page has become interactive.
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
@@ -74,11 +78,14 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/precedent.css" />
         <Title text="Precedent" />
         <Router>
+            <DemoBanner />
             <Header />
             <main id="main">
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=Home />
                     <Route path=path!("/login") view=auth::LoginPage />
+                    <Route path=path!("/login/code") view=auth::LoginCodePage />
+                    <Route path=path!("/account") view=account::AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=auth::SignupPage />
                     <Route path=path!("/cases") view=cases::CaseListPage ssr=SsrMode::Async />
                     <Route path=path!("/cases/new") view=cases::NewCasePage />
@@ -123,9 +130,9 @@ fn Header() -> impl IntoView {
                                                 <A href="/admin/audit">"Audit"</A>
                                             }
                                         })}
-                                    <span class="who" id="whoami">
+                                    <A href="/account" attr:class="who" attr:id="whoami">
                                         {format!("{} ({})", u.email, u.role)}
-                                    </span>
+                                    </A>
                                     <ActionForm action=auth.logout attr:class="inline">
                                         <button type="submit" class="link" id="logout">
                                             "Log out"
@@ -146,6 +153,26 @@ fn Header() -> impl IntoView {
                 </Transition>
             </nav>
         </header>
+    }
+}
+
+/// A strip on every page while demo accounts exist: whoever can read the README can log in.
+#[component]
+fn DemoBanner() -> impl IntoView {
+    let demo = Resource::new(|| (), |_| auth::demo_mode());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                matches!(demo.await, Ok(true))
+                    .then(|| {
+                        view! {
+                            <div class="demo-banner" role="note" id="demo-banner">
+                                "Demo server: demo accounts exist here. Do not enter real patient data."
+                            </div>
+                        }
+                    })
+            })}
+        </Suspense>
     }
 }
 

@@ -19,8 +19,18 @@ pub struct Config {
     pub addr: SocketAddr,
     /// `PRECEDENT_SITE_ROOT`: the built site (wasm, js, css, public files).
     pub site_root: PathBuf,
-    /// `PRECEDENT_SECURE_COOKIES` (default: true when `PRECEDENT_PUBLIC_URL` is https).
+    /// `PRECEDENT_PUBLIC_URL`: the address people use (e.g. `https://precedent.example.org`).
+    pub public_url: Option<String>,
+    /// `PRECEDENT_SECURE_COOKIES` (default: true unless in local http mode, see
+    /// [`Config::local_http`]).
     pub secure_cookies: bool,
+    /// `PRECEDENT_ALLOWED_HOSTS`: comma-separated host names a request's `Host` may name
+    /// (DNS-rebinding defence). Default: the public URL's host, the loopback names and the
+    /// bind address.
+    pub allowed_hosts: Vec<String>,
+    /// `PRECEDENT_DEMO_PASSWORD`: the demo accounts' password; default: a random one, printed
+    /// once when the accounts are created. A secret: never logged.
+    pub demo_password: Option<String>,
     /// `PRECEDENT_SESSION_IDLE_MINUTES` (default 30).
     pub session_idle_minutes: i64,
     /// `PRECEDENT_MAX_UPLOAD_MB` per file (default 25).
@@ -57,6 +67,15 @@ pub struct Config {
     pub password_concurrency: usize,
     /// How long a login or sign-up waits for a hashing permit before it is answered 429.
     pub password_queue_secs: u64,
+    /// `PRECEDENT_SEARCHES_PER_MINUTE` (120), `PRECEDENT_UPLOADS_PER_MINUTE` (30),
+    /// `PRECEDENT_CASES_PER_DAY` (200), `PRECEDENT_UPLOAD_MB_PER_DAY` (2048): per user.
+    pub quotas: precedent_service::quota::QuotaLimits,
+    /// `PRECEDENT_REQUEST_TIMEOUT_SECS` (60): a request (body included) taking longer is answered
+    /// 408; uploads get `PRECEDENT_UPLOAD_TIMEOUT_SECS` (600), imports are not limited.
+    pub request_timeout_secs: u64,
+    pub upload_timeout_secs: u64,
+    /// `PRECEDENT_PDF_WORKERS` (2): lab-report reader processes at once, in the whole process.
+    pub pdf_workers: usize,
 }
 
 /// Default absolute session lifetime in hours (`PRECEDENT_SESSION_MAX_HOURS`).
@@ -87,7 +106,10 @@ impl std::fmt::Debug for Config {
             .field("database_url", &self.database_url.as_ref().map(|_| "<set>"))
             .field("addr", &self.addr)
             .field("site_root", &self.site_root)
+            .field("public_url", &self.public_url)
             .field("secure_cookies", &self.secure_cookies)
+            .field("allowed_hosts", &self.allowed_hosts)
+            .field("demo_password", &self.demo_password.as_ref().map(|_| "<set>"))
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("max_upload_mb", &self.max_upload_mb)
             .field("max_import_mb", &self.max_import_mb)
@@ -103,6 +125,10 @@ impl std::fmt::Debug for Config {
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<set>"))
             .field("password_concurrency", &self.password_concurrency)
             .field("password_queue_secs", &self.password_queue_secs)
+            .field("quotas", &self.quotas)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("upload_timeout_secs", &self.upload_timeout_secs)
+            .field("pdf_workers", &self.pdf_workers)
             .finish()
     }
 }
@@ -138,17 +164,67 @@ fn default_site_root() -> PathBuf {
     PathBuf::from("target/site")
 }
 
+/// The host name of an `http(s)://host[:port]/…` URL, lower-cased (IPv6 keeps its brackets).
+pub fn host_of_url(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority.rsplit('@').next()?;
+    let host = host_without_port(authority);
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// `host[:port]` without the port (`[::1]:3000` → `[::1]`).
+pub fn host_without_port(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        return authority.find(']').map_or(authority, |end| &authority[..=end]);
+    }
+    authority.split(':').next().unwrap_or(authority)
+}
+
+fn local_http(public_url: Option<&str>, addr: SocketAddr) -> bool {
+    addr.ip().is_loopback() && !public_url.is_some_and(|u| u.starts_with("https://"))
+}
+
+/// The public URL's host, the loopback names and the bind address (unless it is a wildcard).
+fn default_allowed_hosts(public_url: Option<&str>, addr: SocketAddr) -> Vec<String> {
+    let mut hosts: Vec<String> = public_url.and_then(host_of_url).into_iter().collect();
+    hosts.extend(["localhost", "127.0.0.1", "[::1]"].map(String::from));
+    if !addr.ip().is_unspecified() {
+        let ip = match addr.ip() {
+            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+            v4 => v4.to_string(),
+        };
+        hosts.push(ip);
+    }
+    hosts.dedup();
+    hosts
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let public_https = var("PRECEDENT_PUBLIC_URL").is_some_and(|u| u.starts_with("https://"));
+        let public_url = var("PRECEDENT_PUBLIC_URL").map(|u| u.trim().trim_end_matches('/').to_string());
+        if let Some(u) = &public_url {
+            if host_of_url(u).is_none() {
+                return Err(ConfigError::Invalid { name: "PRECEDENT_PUBLIC_URL", value: u.clone(), reason: "expected http(s)://host[:port]".into() });
+            }
+        }
+        let addr: SocketAddr = parsed("PRECEDENT_ADDR", SocketAddr::from(([127, 0, 0, 1], 3000)))?;
+        let local_http = local_http(public_url.as_deref(), addr);
+        let allowed_hosts = match var("PRECEDENT_ALLOWED_HOSTS") {
+            Some(list) => list.split(',').map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect(),
+            None => default_allowed_hosts(public_url.as_deref(), addr),
+        };
         let data_dir = PathBuf::from(var("PRECEDENT_DATA_DIR").unwrap_or_else(|| "data".into()));
         Ok(Config {
             index_dir: var("PRECEDENT_INDEX_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir.join("index")),
             data_dir,
             database_url: var("DATABASE_URL"),
-            addr: parsed("PRECEDENT_ADDR", SocketAddr::from(([127, 0, 0, 1], 3000)))?,
+            addr,
             site_root: default_site_root(),
-            secure_cookies: parsed("PRECEDENT_SECURE_COOKIES", public_https)?,
+            secure_cookies: parsed("PRECEDENT_SECURE_COOKIES", !local_http)?,
+            public_url,
+            allowed_hosts,
+            demo_password: var("PRECEDENT_DEMO_PASSWORD"),
             session_idle_minutes: parsed("PRECEDENT_SESSION_IDLE_MINUTES", 30)?,
             max_upload_mb: parsed("PRECEDENT_MAX_UPLOAD_MB", 25)?,
             max_import_mb: parsed("PRECEDENT_MAX_IMPORT_MB", 2048)?,
@@ -164,7 +240,38 @@ impl Config {
             metrics_token: var("PRECEDENT_METRICS_TOKEN"),
             password_concurrency: parsed("PRECEDENT_PASSWORD_CONCURRENCY", std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8))?,
             password_queue_secs: parsed("PRECEDENT_PASSWORD_QUEUE_SECS", 5)?,
+            quotas: precedent_service::quota::QuotaLimits {
+                searches_per_minute: parsed("PRECEDENT_SEARCHES_PER_MINUTE", 120)?,
+                uploads_per_minute: parsed("PRECEDENT_UPLOADS_PER_MINUTE", 30)?,
+                cases_per_day: parsed("PRECEDENT_CASES_PER_DAY", 200)?,
+                upload_mb_per_day: parsed("PRECEDENT_UPLOAD_MB_PER_DAY", 2048)?,
+            },
+            request_timeout_secs: parsed("PRECEDENT_REQUEST_TIMEOUT_SECS", 60)?,
+            upload_timeout_secs: parsed("PRECEDENT_UPLOAD_TIMEOUT_SECS", 600)?,
+            pdf_workers: parsed("PRECEDENT_PDF_WORKERS", 2)?,
         })
+    }
+
+    /// True when the public URL is https: cookies are `Secure` and HSTS is sent.
+    pub fn public_https(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// Local http mode: served on a loopback address and not published over https. Only then
+    /// are cookies sent without `Secure` by default, and only then may demo accounts exist.
+    pub fn local_http(&self) -> bool {
+        local_http(self.public_url.as_deref(), self.addr)
+    }
+
+    /// Why demo accounts may not be created or used with this configuration, if they may not.
+    pub fn demo_refusal(&self) -> Option<String> {
+        if self.public_https() {
+            Some("demo accounts are refused when PRECEDENT_PUBLIC_URL is https (a real deployment)".into())
+        } else if !self.addr.ip().is_loopback() {
+            Some(format!("demo accounts are refused when serving on {} (not a loopback address)", self.addr))
+        } else {
+            None
+        }
     }
 
     /// The lab-report reader: a child process running this same binary (or `pdf_worker_exe`)
@@ -180,5 +287,27 @@ impl Config {
             }
             (PdfIsolation::Thread, _) => precedent_labs::PdfReader::in_thread(timeout),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_and_modes() {
+        assert_eq!(host_of_url("https://Precedent.Example.org:8443/x").as_deref(), Some("precedent.example.org"));
+        assert_eq!(host_of_url("http://[::1]:3000").as_deref(), Some("[::1]"));
+        assert_eq!(host_of_url("ftp://x"), None);
+        assert_eq!(host_without_port("localhost:3000"), "localhost");
+        let lo = SocketAddr::from(([127, 0, 0, 1], 3000));
+        let any = SocketAddr::from(([0, 0, 0, 0], 3000));
+        assert!(local_http(None, lo));
+        assert!(local_http(Some("http://localhost:3000"), lo));
+        assert!(!local_http(Some("https://p.example.org"), lo));
+        assert!(!local_http(None, any));
+        let hosts = default_allowed_hosts(Some("https://p.example.org"), any);
+        assert!(hosts.contains(&"p.example.org".to_string()) && hosts.contains(&"localhost".to_string()));
+        assert!(!hosts.contains(&"0.0.0.0".to_string()));
     }
 }

@@ -136,7 +136,7 @@ fn prepare(u: Upload, limits: precedent_service::UploadLimits, blobs: &precedent
     for img in &u.images {
         accepted.push(accept_image(&img.filename, &img.bytes, image_limits)?);
     }
-    let reports: Vec<_> = u.reports.iter().map(|rep| (rep, crate::labs::read_report(pdf, &rep.filename, &rep.bytes))).collect();
+    let reports: Vec<_> = u.reports.iter().map(|rep| (rep, crate::labs::read_report(pdf, &rep.bytes))).collect();
     // Every check passed: now write the bytes, before any row names them.
     let mut images = Vec::with_capacity(u.images.len());
     for (img, acc) in u.images.iter().zip(accepted) {

@@ -20,12 +20,13 @@ pub struct ReadReport {
 
 /// Reads a report's text layer with `reader`, then its values. Never fails: an unreadable file
 /// is a report with an error to show; one in which nothing is recognised keeps its text.
-pub fn read_report(reader: &PdfReader, filename: &str, bytes: &[u8]) -> ReadReport {
+pub fn read_report(reader: &PdfReader, bytes: &[u8]) -> ReadReport {
     let (text_status, extracted_text, extract_error) = match reader.read(bytes) {
         Ok(Extracted::Text(t)) => (TextStatus::Extracted, t, None),
         Ok(Extracted::NoTextLayer) => (TextStatus::NoText, String::new(), None),
         Err(e) => {
-            tracing::info!(file = %filename, error = %e, "lab report text not extracted");
+            // The file name is the uploader's text (often a patient's name): never logged.
+            tracing::info!(bytes = bytes.len(), error = %e, "lab report text not extracted");
             (TextStatus::Failed, String::new(), Some(e.to_string()))
         }
     };
@@ -74,9 +75,9 @@ pub async fn backfill(
             }
             TextStatus::Failed if reread => {
                 let bytes = blobs.get(&r.sha256)?;
-                let (reader, name) = (reader.clone(), r.filename.clone());
+                let reader = reader.clone();
                 out.reread += 1;
-                tokio::task::spawn_blocking(move || read_report(&reader, &name, &bytes)).await.map_err(|e| crate::error::ServerError::Other(e.to_string()))?
+                tokio::task::spawn_blocking(move || read_report(&reader, &bytes)).await.map_err(|e| crate::error::ServerError::Other(e.to_string()))?
             }
             _ => {
                 out.still_empty += 1;

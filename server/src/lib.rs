@@ -6,6 +6,7 @@
 pub mod api;
 pub mod archive;
 pub mod background;
+pub mod backup;
 pub mod bench;
 pub mod cli;
 pub mod config;

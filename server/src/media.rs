@@ -31,7 +31,7 @@ async fn authorise(c: &Caller, owner: Option<UserId>, action: &str, kind: &str, 
 }
 
 fn file_response(mime: &str, bytes: Vec<u8>, disposition: Option<String>) -> Response {
-    let mut res = ([(header::CONTENT_TYPE, mime.to_string()), (header::CACHE_CONTROL, "private, max-age=3600".to_string())], bytes).into_response();
+    let mut res = ([(header::CONTENT_TYPE, mime.to_string()), (header::CACHE_CONTROL, "no-store".to_string())], bytes).into_response();
     if let Some(d) = disposition.and_then(|d| d.parse().ok()) {
         res.headers_mut().insert(header::CONTENT_DISPOSITION, d);
     }
@@ -70,7 +70,11 @@ pub async fn report(c: Caller, Path(id): Path<i64>) -> Result<Response, ApiError
     let rep = rep.ok_or(ApiError(ServiceError::NotFound))?;
     let bytes = read_blob(st, rep.sha256).await?;
     let safe: String = rep.filename.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
-    Ok(file_response("application/pdf", bytes, Some(format!("inline; filename=\"{safe}\""))))
+    let mut res = file_response("application/pdf", bytes, Some(format!("inline; filename=\"{safe}\"")));
+    // An uploaded PDF is the uploader's content: opened in a tab, it runs with no script and
+    // no access to this origin.
+    res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, axum::http::HeaderValue::from_static("sandbox"));
+    Ok(res)
 }
 
 #[derive(serde::Deserialize)]

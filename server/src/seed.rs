@@ -6,9 +6,6 @@ use precedent_service::AppState;
 use precedent_store::{users, StoreError};
 use precedent_types::{AccountKind, Certainty, Role};
 
-/// The password of every demo account unless `PRECEDENT_DEMO_PASSWORD` says otherwise.
-pub const DEFAULT_DEMO_PASSWORD: &str = "precedent-demo-2026";
-
 pub const DEMO_ACCOUNTS: &[(&str, &str, Role)] = &[
     ("patient@demo.precedent", "Pat Demo", Role::Patient),
     ("patient2@demo.precedent", "Sam Example", Role::Patient),
@@ -16,36 +13,55 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, Role)] = &[
     ("admin@demo.precedent", "Admin Demo", Role::Admin),
 ];
 
-pub fn demo_password() -> String {
-    std::env::var("PRECEDENT_DEMO_PASSWORD").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| DEFAULT_DEMO_PASSWORD.into())
+/// The demo accounts' password: the configured one (`PRECEDENT_DEMO_PASSWORD`), else a fresh
+/// random one (80 bits), which is printed once when the accounts are created.
+pub fn demo_password(configured: Option<&str>) -> String {
+    match configured.filter(|p| !p.is_empty()) {
+        Some(p) => p.to_string(),
+        None => {
+            let hex = uuid::Uuid::new_v4().simple().to_string();
+            format!("{}-{}-{}-{}", &hex[..5], &hex[5..10], &hex[10..15], &hex[15..20])
+        }
+    }
 }
 
-/// Creates the demo accounts that do not exist yet; returns all of them.
-pub async fn ensure_accounts(st: &AppState) -> Result<Vec<users::User>, IntakeError> {
-    let password = demo_password();
+/// Creates the demo accounts that do not exist yet with `password`; returns all of them and
+/// whether any was created (only then is `password` theirs).
+pub async fn ensure_accounts(st: &AppState, password: &str) -> Result<(Vec<users::User>, bool), IntakeError> {
+    let existing = users::of_kind(&st.pool, AccountKind::Demo).await?;
+    let missing: Vec<_> = DEMO_ACCOUNTS.iter().filter(|(email, _, _)| !existing.iter().any(|u| u.email.eq_ignore_ascii_case(email))).collect();
+    if missing.is_empty() {
+        return Ok((existing, false));
+    }
+    let password = password.to_string();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| IntakeError::Task(e.to_string()))?
         .map_err(|e| IntakeError::Task(e.to_string()))?;
-    let existing = users::of_kind(&st.pool, AccountKind::Demo).await?;
-    let mut out = Vec::new();
-    for (email, name, role) in DEMO_ACCOUNTS {
-        let user = match existing.iter().find(|u| u.email.eq_ignore_ascii_case(email)) {
-            Some(u) => u.clone(),
-            // A person holding a demo address (signed up before it was reserved) is never
-            // taken for the demo account: creating it then fails as a conflict.
-            None => users::create_system(&st.pool, AccountKind::Demo, email, name, &hash, *role).await?,
-        };
-        out.push(user);
+    let mut out = existing;
+    for (email, name, role) in missing {
+        // A person holding a demo address (signed up before it was reserved) is never taken
+        // for the demo account: creating it then fails as a conflict.
+        out.push(users::create_system(&st.pool, AccountKind::Demo, email, name, &hash, *role).await?);
     }
-    Ok(out)
+    Ok((out, true))
+}
+
+/// What seeding did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seeded {
+    /// Synthetic cases added now.
+    pub cases: usize,
+    /// The demo accounts were created now, with this password.
+    pub new_password: Option<String>,
 }
 
 /// Adds synthetic cases `0..n` of stream `seed`: every fourth one a shareable teaching case of
 /// the library (what patients may meet among their similar cases), the rest spread over the
-/// demo patients; every third one is validated by the demo doctor. Returns how many were new.
-pub async fn seed_cases(st: &AppState, n: usize, seed: u64) -> Result<usize, IntakeError> {
-    let accounts = ensure_accounts(st).await?;
+/// demo patients; every third one is validated by the demo doctor. Demo accounts that do not
+/// exist yet are created with `password`.
+pub async fn seed_cases(st: &AppState, n: usize, seed: u64, password: &str) -> Result<Seeded, IntakeError> {
+    let (accounts, created_accounts) = ensure_accounts(st, password).await?;
     let library = crate::import::library_owner(st).await.map_err(|e| match e {
         crate::import::ImportError::Store(e) => IntakeError::Store(e),
         other => IntakeError::Task(other.to_string()),
@@ -102,7 +118,7 @@ pub async fn seed_cases(st: &AppState, n: usize, seed: u64) -> Result<usize, Int
             Err(e) => return Err(e),
         }
     }
-    Ok(created)
+    Ok(Seeded { cases: created, new_password: created_accounts.then(|| password.to_string()) })
 }
 
 /// Writes synthetic cases `0..n` of stream `seed` to `dir` as a library in the import format

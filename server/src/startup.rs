@@ -26,6 +26,7 @@ pub fn leptos_options(site_root: &Path, addr: SocketAddr) -> LeptosOptions {
 
 /// The application state over a migrated pool, with everything the configuration sets.
 fn build_state(pool: PgPool, cfg: &Config, addr: SocketAddr) -> Result<AppState, ServerError> {
+    precedent_labs::reader::SLOTS.set_max(cfg.pdf_workers);
     Ok(AppState {
         pool,
         blobs: BlobStore::open(cfg.data_dir.join("blobs"))?,
@@ -40,6 +41,7 @@ fn build_state(pool: PgPool, cfg: &Config, addr: SocketAddr) -> Result<AppState,
         session_max_secs: cfg.session_max_hours.max(1) * 3600,
         metrics_token: cfg.metrics_token.as_deref().map(Arc::from),
         password_gate: Arc::new(HashGate::new(cfg.password_concurrency.max(1), Duration::from_secs(cfg.password_queue_secs.max(1)))),
+        quotas: Arc::new(precedent_service::quota::Quotas::new(cfg.quotas)),
     })
 }
 
@@ -143,6 +145,9 @@ impl<'a> Builder<'a> {
     /// starts the worker and binds the listener (`cfg.addr`; port 0 picks a free one).
     pub async fn build(self) -> Result<Application, ServerError> {
         let cfg = self.cfg;
+        if let (Some(_), Some(reason)) = (self.demo, cfg.demo_refusal()) {
+            return Err(ServerError::Other(reason));
+        }
         let (url, managed) = resolve_database(cfg).await?;
         let (pool, sessions) = open_database(&url, cfg.db_max_connections).await?;
         let listener = tokio::net::TcpListener::bind(cfg.addr).await?;
@@ -151,12 +156,23 @@ impl<'a> Builder<'a> {
         if let Some(f) = self.configure {
             f(&mut st);
         }
-        if let Some(n) = self.demo {
-            if precedent_store::users::count(&pool).await? == 0 {
-                let started = std::time::Instant::now();
-                let added = seed::seed_cases(&st, n, 1).await.map_err(ServerError::other)?;
-                tracing::info!(cases = added, secs = started.elapsed().as_secs_f64(), "demo seeded");
+        let mut new_demo_password = None;
+        match (self.demo, cfg.demo_refusal()) {
+            (Some(n), _) => {
+                if precedent_store::users::count(&pool).await? == 0 {
+                    let started = std::time::Instant::now();
+                    let password = seed::demo_password(cfg.demo_password.as_deref());
+                    let seeded = seed::seed_cases(&st, n, 1, &password).await.map_err(ServerError::other)?;
+                    tracing::info!(cases = seeded.cases, secs = started.elapsed().as_secs_f64(), "demo seeded");
+                    new_demo_password = seeded.new_password;
+                }
             }
+            // Demo accounts left in a database now served for real are switched off.
+            (None, Some(_)) => match precedent_store::users::disable_kind(&pool, precedent_types::AccountKind::Demo).await? {
+                0 => {}
+                n => tracing::warn!(accounts = n, "demo accounts disabled: this server is not in local http mode"),
+            },
+            (None, None) => {}
         }
         match precedent_store::imports::mark_interrupted(&pool).await {
             Ok(0) => {}
@@ -194,8 +210,19 @@ impl<'a> Builder<'a> {
                 }
             })
         };
-        let router = web::router(st.clone(), sessions, web::SessionSettings { secure: cfg.secure_cookies, idle_minutes: cfg.session_idle_minutes });
-        Ok(Application { state: st, listener, router, search, worker, managed, sweeper })
+        let router = web::router(
+            st.clone(),
+            sessions,
+            web::WebSettings {
+                secure_cookies: cfg.secure_cookies,
+                idle_minutes: cfg.session_idle_minutes,
+                hsts: cfg.public_https(),
+                allowed_hosts: cfg.allowed_hosts.clone().into(),
+                request_timeout: Duration::from_secs(cfg.request_timeout_secs.max(1)),
+                upload_timeout: Duration::from_secs(cfg.upload_timeout_secs.max(1)),
+            },
+        );
+        Ok(Application { state: st, listener, router, search, worker, managed, sweeper, new_demo_password })
     }
 }
 
@@ -208,6 +235,7 @@ pub struct Application {
     worker: Option<WorkerHandle>,
     managed: Option<pg::ManagedPg>,
     sweeper: tokio::task::JoinHandle<()>,
+    new_demo_password: Option<String>,
 }
 
 impl Application {
@@ -218,6 +246,11 @@ impl Application {
 
     pub fn builder(cfg: &Config) -> Builder<'_> {
         Builder { cfg, encoders: None, worker: true, demo: None, configure: None }
+    }
+
+    /// The demo accounts' password when this build created them (to print once).
+    pub fn take_new_demo_password(&mut self) -> Option<String> {
+        self.new_demo_password.take()
     }
 
     /// The address it listens on.
@@ -242,7 +275,7 @@ impl Application {
     /// Serves until `shutdown` completes, then stops the worker, saves the index, closes the
     /// pool and stops the managed database if this process started it.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
-        let Application { state, listener, router, search, worker, managed, sweeper } = self;
+        let Application { state, listener, router, search, worker, managed, sweeper, .. } = self;
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await?;
         sweeper.abort();
         if let Some(w) = worker {

@@ -12,6 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use precedent_service::AppState;
+use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
@@ -26,11 +27,121 @@ pub async fn session_store(pool: &sqlx::PgPool) -> Result<PostgresStore, crate::
     Ok(store)
 }
 
-/// Session cookie settings.
-#[derive(Debug, Clone, Copy)]
-pub struct SessionSettings {
-    pub secure: bool,
+/// What the router enforces beyond routes: the session cookie, the hosts it answers to, HSTS.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// Session cookies carry `Secure`.
+    pub secure_cookies: bool,
     pub idle_minutes: i64,
+    /// Send `Strict-Transport-Security` (the public URL is https).
+    pub hsts: bool,
+    /// Host names (lower-case, no port) a request's `Host` may name.
+    pub allowed_hosts: Arc<[String]>,
+    /// How long a request may take, body included (uploads and imports: see [`deadline`]).
+    pub request_timeout: std::time::Duration,
+    pub upload_timeout: std::time::Duration,
+}
+
+/// The deadlines of requests, body reading included (a client that sends its body slowly, or
+/// not at all, holds a connection and memory only this long): uploads get longer, an admin's
+/// library archive and the progress streams none. Answered 408.
+async fn deadline(State(limits): State<(std::time::Duration, std::time::Duration)>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let limit = if path.ends_with("/progress") || (path == "/api/v1/admin/imports" && req.method() == Method::POST) {
+        return next.run(req).await;
+    } else if req.method() == Method::POST && (path == "/api/v1/cases" || path == "/api/v1/search/images") {
+        limits.1
+    } else {
+        limits.0
+    };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            tracing::warn!(secs = limit.as_secs(), "request took too long; answered 408");
+            (StatusCode::REQUEST_TIMEOUT, "the request took too long").into_response()
+        }
+    }
+}
+
+/// Refuses a request whose `Host` is not one of this server's names (DNS rebinding: a page on
+/// another site that resolves its own name to this server's address). Health probes are exempt:
+/// load balancers call them by address.
+async fn allowed_host(State(hosts): State<Arc<[String]>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path == "/healthz" || path == "/readyz" {
+        return next.run(req).await;
+    }
+    let authority = req.headers().get(header::HOST).and_then(|v| v.to_str().ok()).or_else(|| req.uri().authority().map(|a| a.as_str()));
+    let host = authority.map(|a| crate::config::host_without_port(a).to_ascii_lowercase());
+    match host {
+        Some(h) if hosts.iter().any(|a| *a == h) => next.run(req).await,
+        other => {
+            tracing::warn!(host = ?other, "request for a host this server does not serve refused");
+            (StatusCode::MISDIRECTED_REQUEST, "this server does not answer to that host name (see PRECEDENT_ALLOWED_HOSTS)").into_response()
+        }
+    }
+}
+
+/// Pages for signed-in users (patient data, or the account itself).
+fn is_patient_page(path: &str) -> bool {
+    path == "/cases"
+        || path.starts_with("/cases/")
+        || path == "/review"
+        || path == "/compare"
+        || path == "/search"
+        || path.starts_with("/admin")
+        || path == "/account"
+}
+
+/// Fetch-metadata resource isolation: another site may link to a page, but may not load this
+/// server's data or media into its own page (`Sec-Fetch-Site: cross-site` on a sub-resource or
+/// script request), and a link from another site to a page with patient data opens a page that
+/// shows none, with a link to go on (so a cross-site page cannot time or frame-count it).
+async fn isolate_resources(req: Request, next: Next) -> Response {
+    let h = req.headers();
+    let site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()).unwrap_or("none");
+    if site != "cross-site" || !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return next.run(req).await;
+    }
+    let path = req.uri().path();
+    let navigation = h.get("sec-fetch-mode").and_then(|v| v.to_str().ok()) == Some("navigate")
+        && h.get("sec-fetch-dest").and_then(|v| v.to_str().ok()).is_none_or(|d| d == "document");
+    if path.starts_with("/api/") || path.starts_with("/media/") || path == "/metrics" || (is_patient_page(path) && !navigation) {
+        tracing::warn!("cross-site load refused");
+        return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+    }
+    if is_patient_page(path) {
+        let target = html_escape(path);
+        let body = format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Precedent</title></head>\
+             <body><main><h1>Precedent</h1><p>You followed a link from another site.</p><p><a id=\"continue\" href=\"{target}\">Continue to Precedent</a></p></main></body></html>"
+        );
+        return ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+    }
+    next.run(req).await
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// Headers every response carries: no caching of anything but the built site's assets (pages,
+/// API answers and media hold patient data), browser features off, cross-origin isolation,
+/// HSTS when published over https.
+async fn security_headers(State(hsts): State<bool>, req: Request, next: Next) -> Response {
+    let cacheable = req.uri().path().starts_with("/pkg/") || req.uri().path() == "/favicon.svg";
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    if !cacheable {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"));
+    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    if hsts {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    res
 }
 
 async fn healthz() -> &'static str {
@@ -57,13 +168,14 @@ async fn readyz(State(st): State<AppState>) -> Response {
     (StatusCode::OK, "ready").into_response()
 }
 
-/// Pages that need a signed-in user redirect anonymous visitors to the login page.
+/// Pages that need a signed-in user redirect anonymous visitors to the login page, and a user
+/// whose password an admin reset to the account page.
 async fn require_login_for_pages(State(st): State<AppState>, session: Session, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let protected = req.method() == Method::GET
-        && (path == "/cases" || path.starts_with("/cases/") || path == "/review" || path == "/compare" || path == "/search" || path.starts_with("/admin"));
+    let protected = req.method() == Method::GET && is_patient_page(path);
     if protected {
         match precedent_service::actor_from_session(&st, &session).await {
+            Ok(Some((_, u))) if u.must_change_password && path != "/account" => return Redirect::to("/account").into_response(),
             Ok(Some(_)) => {}
             Ok(None) => return Redirect::to("/login").into_response(),
             Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
@@ -87,7 +199,7 @@ async fn same_origin(req: Request<Body>, next: Next) -> Response {
             None => h.get("sec-fetch-site").and_then(|v| v.to_str().ok()).is_none_or(|s| s != "cross-site"),
         };
         if !origin_ok {
-            tracing::warn!(path = %req.uri().path(), "cross-site request refused");
+            tracing::warn!(method = %req.method(), "cross-site request refused");
             return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
         }
     }
@@ -124,17 +236,17 @@ fn request_span(req: &Request) -> tracing::Span {
 }
 
 /// The whole application router.
-pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) -> Router {
+pub fn router(state: AppState, store: PostgresStore, web: WebSettings) -> Router {
     crate::metrics::install();
     let routes = generate_route_list(App);
     let upload_limit = (state.limits.max_file_mb as usize) * 1024 * 1024 * 4 + 1024 * 1024;
     let import_limit = (state.limits.max_import_mb as usize) * 1024 * 1024 + 1024 * 1024;
     let session_layer = SessionManagerLayer::new(store)
         .with_name("precedent.sid")
-        .with_secure(sessions.secure)
+        .with_secure(web.secure_cookies)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::minutes(sessions.idle_minutes)));
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::minutes(web.idle_minutes)));
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
@@ -164,6 +276,10 @@ pub fn router(state: AppState, store: PostgresStore, sessions: SessionSettings) 
         .layer(middleware::from_fn_with_state(state.clone(), require_login_for_pages))
         .layer(session_layer)
         .layer(middleware::from_fn(same_origin))
+        .layer(middleware::from_fn_with_state((web.request_timeout, web.upload_timeout), deadline))
+        .layer(middleware::from_fn(isolate_resources))
+        .layer(middleware::from_fn_with_state(web.allowed_hosts.clone(), allowed_host))
+        .layer(middleware::from_fn_with_state(web.hsts, security_headers))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))

@@ -147,6 +147,23 @@ fn rows() -> Vec<Row> {
         ),
         session_row("fn login", |_, _| ("login".into(), Call::Form(vec![("email", "victim@example.org".into()), ("password", PASSWORD.into())])), [A; 5]),
         session_row("fn logout", |_, _| ("logout".into(), Call::Form(vec![])), [A; 5]),
+        // The code step of a login: anyone may try; without a password step it is refused as invalid.
+        session_row("fn login_code", |_, _| ("login_code".into(), Call::Form(vec![("code", "123456".into())])), [A; 5]),
+        row("fn demo_mode", |_, _| ("demo_mode".into(), Call::Form(vec![])), [A; 5]),
+        // One's own account: a wrong current password passes the check and is answered "invalid".
+        row("fn account", |_, _| ("account".into(), Call::Form(vec![])), signed_in),
+        row(
+            "fn change_password",
+            |_, _| {
+                let new = "amber-quartz-meadow-41".to_string();
+                ("change_password".into(), Call::Form(vec![("current", "not-the-password-1".into()), ("new", new.clone()), ("confirm", new)]))
+            },
+            signed_in,
+        ),
+        // Two-factor sign-in is for staff.
+        row("fn two_factor_begin", |_, _| ("two_factor_begin".into(), Call::Form(vec![])), [D, D, D, A, A]),
+        row("fn two_factor_confirm", |_, _| ("two_factor_confirm".into(), Call::Form(vec![("code", "000000".into())])), [D, D, D, A, A]),
+        row("fn two_factor_disable", |_, _| ("two_factor_disable".into(), Call::Form(vec![("password", "not-the-password-1".into())])), signed_in),
         row("fn cases", |_, _| ("cases".into(), Call::Form(vec![("page", "1".into())])), signed_in),
         row("fn case", |f, _| ("case".into(), Call::Form(vec![("id", f.owner_case.to_string())])), readers),
         row("fn find_similar", |f, _| ("find_similar".into(), Call::Json(json!({ "case_id": f.owner_case, "params": { "k": 3 } }))), readers),
@@ -238,6 +255,7 @@ fn rows() -> Vec<Row> {
             |f, _| ("admin_set_disabled".into(), Call::Form(vec![("user_id", f.victim_user.to_string()), ("disabled", "false".into())])),
             admins,
         ),
+        row("fn admin_reset_password", |f, _| ("admin_reset_password".into(), Call::Form(vec![("user_id", f.victim_user.to_string())])), admins),
         row("fn admin_index", |_, _| ("admin_index".into(), Call::Form(vec![])), admins),
         // A model that is not in the manifest: an admin passes the check and gets "invalid".
         row("fn admin_reindex", |_, _| ("admin_reindex".into(), Call::Form(vec![("text_model", "no-such-model".into())])), admins),
@@ -247,6 +265,8 @@ fn rows() -> Vec<Row> {
         row("page /", |_, _| get("/".into()), [A; 5]),
         row("page /login", |_, _| get("/login".into()), [A; 5]),
         row("page /signup", |_, _| get("/signup".into()), [A; 5]),
+        row("page /login/code", |_, _| get("/login/code".into()), [A; 5]),
+        row("page /account", |_, _| get("/account".into()), signed_in),
         row("page /cases", |_, _| get("/cases".into()), signed_in),
         row("page /cases/new", |_, _| get("/cases/new".into()), signed_in),
         row("page /cases/{id}", |f, _| get(format!("/cases/{}", f.owner_case)), readers),

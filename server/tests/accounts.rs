@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{client, spawn_app, spawn_app_with, PASSWORD};
+use common::{client, encoders, fresh_database, spawn_app, spawn_app_with, test_config, PASSWORD};
 use precedent_types::Role;
 
 #[tokio::test]
@@ -248,4 +248,185 @@ async fn system_accounts_are_reserved_and_found_by_kind() {
     assert_eq!(kind, "library");
     let disabled: bool = sqlx::query_scalar("SELECT disabled FROM users WHERE id = $1").bind(owner.id).fetch_one(&app.pool).await.unwrap();
     assert!(disabled, "nobody logs in as the library");
+}
+
+/// Demo accounts only on a local http server: refused on a non-loopback address or an https
+/// public URL, switched off when such a server finds them, announced on every page meanwhile,
+/// and their password is the configured one (else random), handed out once.
+#[tokio::test]
+async fn demo_accounts_only_in_local_http_mode_with_a_banner() {
+    let (db_url, data_dir) = fresh_database(None).await;
+    let mut cfg = test_config(&db_url, &data_dir);
+    cfg.demo_password = Some(PASSWORD.to_string());
+    let mut app = precedent::Application::builder(&cfg).encoders(encoders().await).worker(false).demo(Some(4)).build().await.expect("demo server");
+    assert_eq!(app.take_new_demo_password().as_deref(), Some(PASSWORD), "printed once");
+    assert_eq!(app.take_new_demo_password(), None);
+    let base = format!("http://{}", app.address().expect("address"));
+    let _search = app.take_search();
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let c = client();
+    let banner: serde_json::Value = c.post(format!("{base}/api/demo_mode")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(banner, serde_json::json!(true));
+    let page = c.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"demo-banner\""), "the login page warns that demo accounts exist");
+    let ok = c.post(format!("{base}/api/login")).form(&[("email", "doctor@demo.precedent"), ("password", PASSWORD)]).send().await.unwrap();
+    assert!(ok.status().is_success(), "{}", ok.status());
+
+    // A real deployment refuses to create them…
+    for (addr, public) in [("0.0.0.0:0", None), ("127.0.0.1:0", Some("https://precedent.example.org"))] {
+        let mut real = test_config(&db_url, &data_dir.join("real"));
+        real.addr = addr.parse().unwrap();
+        real.public_url = public.map(String::from);
+        let refused = precedent::Application::builder(&real).encoders(encoders().await).worker(false).demo(Some(4)).build().await;
+        let err = refused.err().expect("demo refused").to_string();
+        assert!(err.contains("demo accounts are refused"), "{err}");
+    }
+    // …and switches off those it finds: they can no longer log in, and the banner goes.
+    let mut real = test_config(&db_url, &data_dir.join("real"));
+    real.addr = "0.0.0.0:0".parse().unwrap();
+    let _real = precedent::Application::builder(&real).encoders(encoders().await).worker(false).build().await.expect("real server");
+    let enabled: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE kind = 'demo' AND NOT disabled")
+        .fetch_one(&precedent_store::connect(&db_url, 1).await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(enabled, 0);
+    let banner: serde_json::Value = client().post(format!("{base}/api/demo_mode")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(banner, serde_json::json!(false));
+    let refused = client().post(format!("{base}/api/login")).form(&[("email", "doctor@demo.precedent"), ("password", PASSWORD)]).send().await.unwrap();
+    assert!(!refused.status().is_success());
+}
+
+/// Where a server function's answer sends the browser next.
+fn next_page(res: &reqwest::Response) -> String {
+    res.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
+/// Changing one's password ends the account's other sessions at once (the session epoch moves
+/// on); this session goes on. The old password stops working, and the new one must be strong
+/// by zxcvbn (a keyboard walk that a word list would miss is refused).
+#[tokio::test]
+async fn changing_the_password_ends_every_other_session() {
+    let app = spawn_app().await;
+    let here = app.patient("erin@example.org").await;
+    let elsewhere = client();
+    assert!(app.login(&elsewhere, "erin@example.org", PASSWORD).await.status().is_success());
+    assert_eq!(elsewhere.get(app.url("/api/v1/cases")).send().await.unwrap().status(), 200);
+
+    let new = "amber-quartz-meadow-41";
+    let weak = app.server_fn(&here, "change_password", &[("current", PASSWORD), ("new", "qwertyuiop123"), ("confirm", "qwertyuiop123")]).await;
+    assert_eq!(weak.status(), 422);
+    assert!(weak.text().await.unwrap().contains("too common"));
+    let wrong = app.server_fn(&here, "change_password", &[("current", "not-my-password-9"), ("new", new), ("confirm", new)]).await;
+    assert_eq!(wrong.status(), 422);
+    assert_eq!(elsewhere.get(app.url("/api/v1/cases")).send().await.unwrap().status(), 200, "a refused change ends nothing");
+
+    let ok = app.server_fn(&here, "change_password", &[("current", PASSWORD), ("new", new), ("confirm", new)]).await;
+    assert!(ok.status().is_success(), "{}", ok.text().await.unwrap_or_default());
+    assert_eq!(here.get(app.url("/api/v1/cases")).send().await.unwrap().status(), 200, "this session goes on");
+    assert_eq!(elsewhere.get(app.url("/api/v1/cases")).send().await.unwrap().status(), 401, "the other session ended");
+    assert!(!app.login(&client(), "erin@example.org", PASSWORD).await.status().is_success());
+    assert!(app.login(&client(), "erin@example.org", new).await.status().is_success());
+    assert_eq!(precedent_store::audit::count(&app.pool, "auth.password_change", None).await.unwrap(), 2);
+}
+
+/// An admin's reset: a temporary password shown once, the person's sessions end, and after
+/// logging in with it they can do nothing but choose a new one.
+#[tokio::test]
+async fn an_admin_reset_forces_a_new_password_at_next_login() {
+    let app = spawn_app().await;
+    let admin = app.staff("root@example.org", Role::Admin).await;
+    let patient = app.patient("fay@example.org").await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'fay@example.org'").fetch_one(&app.pool).await.unwrap();
+
+    // Only admins reset, and never their own password here.
+    let doctor = app.staff("doc-reset@example.org", Role::Doctor).await;
+    assert_eq!(app.server_fn(&doctor, "admin_reset_password", &[("user_id", &id.to_string())]).await.status(), 403);
+    let admin_id: i64 = sqlx::query_scalar("SELECT id FROM users WHERE email = 'root@example.org'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(app.server_fn(&admin, "admin_reset_password", &[("user_id", &admin_id.to_string())]).await.status(), 422);
+
+    let res = app.server_fn(&admin, "admin_reset_password", &[("user_id", &id.to_string())]).await;
+    assert!(res.status().is_success());
+    let temporary: String = res.json().await.unwrap();
+    assert!(temporary.len() >= 20, "{temporary}");
+    assert_eq!(patient.get(app.url("/api/v1/cases")).send().await.unwrap().status(), 401, "their session ended");
+
+    let c = client();
+    let login = app.login(&c, "fay@example.org", &temporary).await;
+    assert!(login.status().is_success());
+    assert_eq!(next_page(&login), "/account");
+    let refused = c.get(app.url("/api/v1/cases")).send().await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("Choose a new password"));
+    let page = c.get(app.url("/cases")).send().await.unwrap();
+    assert_eq!(page.headers()["location"], "/account");
+    let account: serde_json::Value = app.server_fn(&c, "account", &[]).await.json().await.unwrap();
+    assert_eq!(account["must_change_password"], true);
+
+    let new = "harbour-violet-sparrow-7";
+    assert!(app.server_fn(&c, "change_password", &[("current", &temporary), ("new", new), ("confirm", new)]).await.status().is_success());
+    assert_eq!(c.get(app.url("/api/v1/cases")).send().await.unwrap().status(), 200);
+    let users: serde_json::Value = app.server_fn(&admin, "admin_users", &[]).await.json().await.unwrap();
+    let fay = users.as_array().unwrap().iter().find(|u| u["email"] == "fay@example.org").unwrap().clone();
+    assert_eq!(fay["must_change_password"], false);
+    assert_eq!(precedent_store::audit::count(&app.pool, "admin.user.reset_password", None).await.unwrap(), 2, "the doctor's refusal and the reset");
+}
+
+/// Two-factor sign-in for staff: enrol with the QR code's secret, confirm with a code, get ten
+/// recovery codes; then a login needs the password and a code (each good once) or a recovery
+/// code (each good once); the password alone signs nobody in. Patients are not offered it.
+#[tokio::test]
+async fn staff_two_factor_sign_in_with_codes_and_recovery_codes() {
+    use precedent_accounts::totp;
+    let app = spawn_app().await;
+    let doctor = app.staff("two@example.org", Role::Doctor).await;
+    let patient = app.patient("no-two@example.org").await;
+    assert_eq!(app.server_fn(&patient, "two_factor_begin", &[]).await.status(), 403);
+
+    let setup: serde_json::Value = app.server_fn(&doctor, "two_factor_begin", &[]).await.json().await.unwrap();
+    let secret = setup["secret"].as_str().unwrap().to_string();
+    assert!(setup["qr_svg"].as_str().unwrap().contains("<svg"));
+    let now = || time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    assert_eq!(app.server_fn(&doctor, "two_factor_confirm", &[("code", "000000")]).await.status(), 422);
+    let code = totp::code_at(&secret, now()).unwrap();
+    let res = app.server_fn(&doctor, "two_factor_confirm", &[("code", &code)]).await;
+    assert!(res.status().is_success());
+    let recovery: Vec<String> = res.json().await.unwrap();
+    assert_eq!(recovery.len(), 10);
+    let account: serde_json::Value = app.server_fn(&doctor, "account", &[]).await.json().await.unwrap();
+    assert_eq!((account["two_factor"].clone(), account["recovery_codes_left"].clone()), (serde_json::json!(true), serde_json::json!(10)));
+
+    // The password alone: no session yet, only the code page.
+    let c = client();
+    let step = app.login(&c, "two@example.org", PASSWORD).await;
+    assert!(step.status().is_success());
+    assert_eq!(next_page(&step), "/login/code");
+    assert_eq!(c.get(app.url("/api/v1/cases")).send().await.unwrap().status(), 401);
+    assert_eq!(app.server_fn(&c, "login_code", &[("code", "123456")]).await.status(), 422);
+    // The code that confirmed enrolment was used: it cannot sign in (replay).
+    assert_eq!(app.server_fn(&c, "login_code", &[("code", &code)]).await.status(), 422);
+    // The next step's code works once.
+    let next = totp::code_at(&secret, now() + 30).unwrap();
+    let ok = app.server_fn(&c, "login_code", &[("code", &next)]).await;
+    assert!(ok.status().is_success());
+    assert_eq!(next_page(&ok), "/cases");
+    assert_eq!(c.get(app.url("/api/v1/cases")).send().await.unwrap().status(), 200);
+    let again = client();
+    app.login(&again, "two@example.org", PASSWORD).await;
+    assert_eq!(app.server_fn(&again, "login_code", &[("code", &next)]).await.status(), 422, "a code is good once");
+    // A recovery code, once.
+    assert!(app.server_fn(&again, "login_code", &[("code", &recovery[3].to_uppercase())]).await.status().is_success());
+    assert_eq!(again.get(app.url("/api/v1/cases")).send().await.unwrap().status(), 200);
+    let third = client();
+    app.login(&third, "two@example.org", PASSWORD).await;
+    assert_eq!(app.server_fn(&third, "login_code", &[("code", &recovery[3])]).await.status(), 422);
+    // A code without the password step signs nobody in.
+    assert_eq!(app.server_fn(&client(), "login_code", &[("code", &recovery[4])]).await.status(), 422);
+
+    // Off again, after the password.
+    assert_eq!(app.server_fn(&c, "two_factor_disable", &[("password", "not-it-at-all-5")]).await.status(), 422);
+    assert!(app.server_fn(&c, "two_factor_disable", &[("password", PASSWORD)]).await.status().is_success());
+    let plain = client();
+    let res = app.login(&plain, "two@example.org", PASSWORD).await;
+    assert_eq!(next_page(&res), "/cases");
+    assert_eq!(plain.get(app.url("/api/v1/cases")).send().await.unwrap().status(), 200);
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{case_form, case_id, client, file_part, sample_files, spawn_app};
+use common::{case_form, case_id, client, file_part, sample_files, spawn_app, PASSWORD};
 use precedent_types::Role;
 use reqwest::multipart::Form;
 
@@ -195,9 +195,11 @@ async fn plain_form_posts_redirect_like_a_browser_expects() {
 #[tokio::test]
 async fn demo_seed_is_deterministic_and_idempotent() {
     let app = spawn_app().await;
-    let added = precedent::seed::seed_cases(&app.state, 12, 1).await.unwrap();
-    assert_eq!(added, 12);
-    assert_eq!(precedent::seed::seed_cases(&app.state, 12, 1).await.unwrap(), 0);
+    let added = precedent::seed::seed_cases(&app.state, 12, 1, PASSWORD).await.unwrap();
+    assert_eq!(added, precedent::seed::Seeded { cases: 12, new_password: Some(PASSWORD.to_string()) });
+    // Seeding again adds nothing and does not hand out (or change) the password again.
+    let again = precedent::seed::seed_cases(&app.state, 12, 1, "another-password-entirely").await.unwrap();
+    assert_eq!(again, precedent::seed::Seeded { cases: 0, new_password: None });
     assert_eq!(app.case_count().await, 12);
     let validated: i64 = sqlx::query_scalar("SELECT count(DISTINCT case_id) FROM validations").fetch_one(&app.pool).await.unwrap();
     assert_eq!(validated, 4);
@@ -206,9 +208,12 @@ async fn demo_seed_is_deterministic_and_idempotent() {
     assert_eq!(unread, 0);
     // The demo patient sees only their own share.
     let c = client();
-    assert!(app.login(&c, "patient@demo.precedent", precedent::seed::DEFAULT_DEMO_PASSWORD).await.status().is_success());
+    assert!(app.login(&c, "patient@demo.precedent", PASSWORD).await.status().is_success());
     let list: serde_json::Value = c.get(app.url("/api/v1/cases")).send().await.unwrap().json().await.unwrap();
     assert_eq!(list["total"], 6);
+    // A random demo password unless one is configured: never the same twice.
+    assert_ne!(precedent::seed::demo_password(None), precedent::seed::demo_password(None));
+    assert_eq!(precedent::seed::demo_password(Some("given")), "given");
     // Validation history is append-only.
     let err = sqlx::query("UPDATE validations SET diagnosis = 'x'").execute(&app.pool).await.unwrap_err();
     assert!(err.to_string().contains("append-only"));

@@ -69,7 +69,10 @@ async fn uploaded_reports_become_flagged_values_with_trends_and_corrections() {
     let v = &case["reports"][0]["values"][0];
     assert_eq!(v["value"], "3.1");
     assert_eq!(v["flag"], "critical_low", "3.1 g/dL haemoglobin is below the critical limit: {v}");
-    assert_eq!(v["correction"]["by"], "dr@example.org");
+    // The patient sees the doctor's name, never their e-mail address; staff see the address.
+    assert_eq!(v["correction"]["by"], "Staff");
+    let as_staff: Value = doctor.get(app.url(&format!("/api/v1/cases/{id}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(as_staff["reports"][0]["values"][0]["correction"]["by"], "dr@example.org");
     assert_eq!(v["correction"]["note"], "re-read from the PDF");
     assert!(v["correction"]["original"].as_str().unwrap().starts_with(&original));
     let (stored, corrections): (Option<f64>, i64) =

@@ -37,6 +37,14 @@ pub async fn set_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> 
     crate::ssr::answer(precedent_service::admin::set_disabled(&c, user_id, disabled).await)
 }
 
+/// Gives an account a temporary password, returned once (admins only; not one's own). The
+/// person must choose a new one at their next login; their sessions end.
+#[server(endpoint = "admin_reset_password")]
+pub async fn reset_password(user_id: i64) -> Result<String, AppError> {
+    let c = crate::ssr::caller().await?;
+    crate::ssr::answer(precedent_service::admin::reset_password(&c, user_id).await)
+}
+
 /// The similarity index: counts, models, pending embedding work, rebuild progress (admins only).
 #[server(endpoint = "admin_index")]
 pub async fn index_status() -> Result<IndexStatusView, AppError> {

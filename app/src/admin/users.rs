@@ -1,5 +1,6 @@
-//! The accounts page (`/admin/users`): every account, a form for a new one, disable / enable.
-use super::{list_users, CreateUser, SetDisabled};
+//! The accounts page (`/admin/users`): every account, a form for a new one, disable / enable,
+//! reset a password (a temporary one, shown once).
+use super::{list_users, CreateUser, ResetPassword, SetDisabled};
 use crate::error::AppError;
 use leptos::prelude::*;
 
@@ -7,7 +8,8 @@ use leptos::prelude::*;
 pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let toggle = ServerAction::<SetDisabled>::new();
-    let users = Resource::new(move || (create.version().get(), toggle.version().get()), |_| list_users());
+    let reset = ServerAction::<ResetPassword>::new();
+    let users = Resource::new(move || (create.version().get(), toggle.version().get(), reset.version().get()), |_| list_users());
     let create_error = move || create.value().get().and_then(|r| r.err()).map(|e| e.to_string());
     let created = move || matches!(create.value().get(), Some(Ok(())));
     view! {
@@ -79,6 +81,31 @@ pub fn UsersPage() -> impl IntoView {
                                         </button>
                                     </ActionForm>
                                 </section>
+                                {move || {
+                                    reset
+                                        .value()
+                                        .get()
+                                        .map(|r| match r {
+                                            Ok(temporary) => {
+                                                view! {
+                                                    <p class="notice-inline" role="status" id="reset-result">
+                                                        "Temporary password (shown once; give it to the person in private): "
+                                                        <code id="temporary-password">{temporary}</code>
+                                                        " They must choose a new one when they log in; their sessions have ended."
+                                                    </p>
+                                                }
+                                                    .into_any()
+                                            }
+                                            Err(e) => {
+                                                view! {
+                                                    <p class="form-error" role="alert">
+                                                        {e.to_string()}
+                                                    </p>
+                                                }
+                                                    .into_any()
+                                            }
+                                        })
+                                }}
                                 <div class="table-wrap">
                                     <table class="users">
                                         <thead>
@@ -101,7 +128,11 @@ pub fn UsersPage() -> impl IntoView {
                                                             <td>{u.display_name.clone()}</td>
                                                             <td>{u.role.to_string()}</td>
                                                             <td class="small">{u.created_at.clone()}</td>
-                                                            <td>{if u.disabled { "disabled" } else { "active" }}</td>
+                                                            <td>
+                                                                {if u.disabled { "disabled" } else { "active" }}
+                                                                {u.two_factor.then_some(" · two-factor")}
+                                                                {u.must_change_password.then_some(" · must change password")}
+                                                            </td>
                                                             <td>
                                                                 {(!u.is_me)
                                                                     .then(|| {
@@ -111,6 +142,12 @@ pub fn UsersPage() -> impl IntoView {
                                                                                 <input type="hidden" name="disabled" value=(!u.disabled).to_string() />
                                                                                 <button type="submit" class="button">
                                                                                     {if u.disabled { "Enable" } else { "Disable" }}
+                                                                                </button>
+                                                                            </ActionForm>
+                                                                            <ActionForm action=reset attr:class="inline">
+                                                                                <input type="hidden" name="user_id" value=u.id.0 />
+                                                                                <button type="submit" class="button">
+                                                                                    "Reset password"
                                                                                 </button>
                                                                             </ActionForm>
                                                                         }

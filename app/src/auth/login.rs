@@ -21,3 +21,25 @@ pub fn LoginPage() -> impl IntoView {
         </section>
     }
 }
+
+/// The second step of a two-factor login (`/login/code`).
+#[component]
+pub fn LoginCodePage() -> impl IntoView {
+    let auth = expect_context::<crate::AuthContext>();
+    view! {
+        <section class="auth-card">
+            <h1>"Two-factor sign-in"</h1>
+            <p class="muted">"Enter the 6-digit code your authenticator app shows now, or one of your recovery codes."</p>
+            <ActionForm action=auth.code attr:class="stack" attr:id="code-form">
+                <label>"Code" <input type="text" name="code" required inputmode="numeric" autocomplete="one-time-code" maxlength="64" /></label>
+                <button type="submit" class="primary">
+                    "Continue"
+                </button>
+            </ActionForm>
+            <FormError value=move || auth.code.value().get() />
+            <p class="muted">
+                <A href="/login">"Start again"</A>
+            </p>
+        </section>
+    }
+}

@@ -10,8 +10,15 @@ mod login;
 mod signup;
 
 pub use form_error::FormError;
-pub use login::LoginPage;
+pub use login::{LoginCodePage, LoginPage};
 pub use signup::SignupPage;
+
+/// Whether this server has demo accounts (anyone may ask: the banner is shown to everyone).
+#[server(endpoint = "demo_mode")]
+pub async fn demo_mode() -> Result<bool, AppError> {
+    let st = crate::ssr::state()?;
+    crate::ssr::answer(precedent_service::auth::demo_mode(&st).await)
+}
 
 /// The signed-in user, or `None`.
 #[server(endpoint = "me")]
@@ -22,14 +29,35 @@ pub async fn current_user() -> Result<Option<UserView>, AppError> {
 }
 
 /// Logs in with email and password; rate-limited per account and per client address.
-/// Refusals carry their status (429 rate-limited, 403 disabled, 422 invalid).
+/// Refusals carry their status (429 rate-limited, 403 disabled, 422 invalid). Goes on to the
+/// code page (two-factor sign-in), the account page (a password an admin reset) or the cases.
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     let st = crate::ssr::state()?;
     let session = crate::ssr::session().await?;
-    crate::ssr::answer(precedent_service::auth::login(&st, &session, crate::ssr::client_ip().await, &email, password).await)?;
-    leptos_axum::redirect("/cases");
+    let step = crate::ssr::answer(precedent_service::auth::login(&st, &session, crate::ssr::client_ip().await, &email, password).await)?;
+    leptos_axum::redirect(next_page(step));
     Ok(())
+}
+
+/// The second step of a two-factor login: the app's code or a recovery code.
+#[server(endpoint = "login_code")]
+pub async fn login_code(code: String) -> Result<(), AppError> {
+    let st = crate::ssr::state()?;
+    let session = crate::ssr::session().await?;
+    let step = crate::ssr::answer(precedent_service::auth::login_code(&st, &session, crate::ssr::client_ip().await, &code).await)?;
+    leptos_axum::redirect(next_page(step));
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn next_page(step: precedent_service::auth::LoginStep) -> &'static str {
+    use precedent_service::auth::LoginStep;
+    match step {
+        LoginStep::SignedIn => "/cases",
+        LoginStep::MustChangePassword => "/account",
+        LoginStep::CodeNeeded => "/login/code",
+    }
 }
 
 /// Creates a patient account and signs it in.

@@ -24,159 +24,19 @@ pub enum PasswordError {
 pub const MIN_LEN: usize = 10;
 pub const MAX_LEN: usize = 256;
 
-/// The most common leaked passwords (and variants long enough to pass the length rule).
-const COMMON: &[&str] = &[
-    "123456",
-    "password",
-    "12345678",
-    "qwerty",
-    "123456789",
-    "12345",
-    "1234",
-    "111111",
-    "1234567",
-    "dragon",
-    "123123",
-    "baseball",
-    "abc123",
-    "football",
-    "monkey",
-    "letmein",
-    "696969",
-    "shadow",
-    "master",
-    "666666",
-    "qwertyuiop",
-    "123321",
-    "mustang",
-    "1234567890",
-    "michael",
-    "654321",
-    "superman",
-    "1qaz2wsx",
-    "7777777",
-    "121212",
-    "000000",
-    "qazwsx",
-    "123qwe",
-    "killer",
-    "trustno1",
-    "jordan",
-    "jennifer",
-    "zxcvbnm",
-    "asdfgh",
-    "hunter",
-    "buster",
-    "soccer",
-    "harley",
-    "batman",
-    "andrew",
-    "tigger",
-    "sunshine",
-    "iloveyou",
-    "2000",
-    "charlie",
-    "robert",
-    "thomas",
-    "hockey",
-    "ranger",
-    "daniel",
-    "starwars",
-    "klaster",
-    "112233",
-    "george",
-    "computer",
-    "michelle",
-    "jessica",
-    "pepper",
-    "1111",
-    "zxcvbn",
-    "555555",
-    "11111111",
-    "131313",
-    "freedom",
-    "777777",
-    "pass",
-    "maggie",
-    "159753",
-    "aaaaaa",
-    "ginger",
-    "princess",
-    "joshua",
-    "cheese",
-    "amanda",
-    "summer",
-    "love",
-    "ashley",
-    "nicole",
-    "chelsea",
-    "biteme",
-    "matthew",
-    "access",
-    "yankees",
-    "987654321",
-    "dallas",
-    "austin",
-    "thunder",
-    "taylor",
-    "matrix",
-    "password1",
-    "password12",
-    "password123",
-    "password1234",
-    "passw0rd",
-    "p@ssw0rd",
-    "p@ssword",
-    "qwerty123",
-    "qwerty1234",
-    "1q2w3e4r",
-    "1q2w3e4r5t",
-    "qwertyuiop1",
-    "iloveyou1",
-    "123456789a",
-    "1234567890a",
-    "0123456789",
-    "abcdefghij",
-    "abcd1234",
-    "welcome",
-    "welcome1",
-    "welcome123",
-    "admin",
-    "admin123",
-    "administrator",
-    "changeme",
-    "changeme123",
-    "letmein123",
-    "sunshine1",
-    "football1",
-    "baseball1",
-    "princess1",
-    "monkey123",
-    "dragon123",
-    "trustno1trustno1",
-    "qwertyqwerty",
-    "aaaaaaaaaa",
-    "1111111111",
-    "0000000000",
-    "9876543210",
-    "asdfghjkl",
-    "asdfghjkl1",
-    "zaq12wsx",
-    "zaq1zaq1",
-    "passwordpassword",
-    "hospital",
-    "hospital1",
-    "hospital123",
-    "doctor123",
-    "patient123",
-    "precedent",
-    "precedent1",
-    "precedent123",
-    "medicine123",
-];
+/// The lowest zxcvbn score a new password may have (3: "safely unguessable: moderate
+/// protection from offline slow-hash scenario", about 10^10 guesses).
+pub const MIN_SCORE: u8 = 3;
 
-/// Checks a new password against the length rule, the common-password list and the email.
+/// Checks a new password: its length, its strength by zxcvbn (a port of Dropbox's estimator:
+/// 30,000 leaked passwords, names, English words, keyboard patterns, dates, l33t speak),
+/// counting the e-mail address (and `more`, e.g. the display name) as known to an attacker.
 pub fn validate_password(password: &str, email: &str) -> Result<(), PasswordError> {
+    validate_password_with(password, email, &[])
+}
+
+/// [`validate_password`] with more words an attacker would try (the person's name).
+pub fn validate_password_with(password: &str, email: &str, more: &[&str]) -> Result<(), PasswordError> {
     let len = password.chars().count();
     if len < MIN_LEN {
         return Err(PasswordError::TooShort { min: MIN_LEN });
@@ -185,14 +45,23 @@ pub fn validate_password(password: &str, email: &str) -> Result<(), PasswordErro
         return Err(PasswordError::TooLong { max: MAX_LEN });
     }
     let lower = password.to_lowercase();
-    if COMMON.contains(&lower.as_str()) || lower.chars().all(|c| c == lower.chars().next().unwrap_or(c)) {
-        return Err(PasswordError::TooCommon);
-    }
     let local = email.split('@').next().unwrap_or("").to_lowercase();
     if local.len() >= 4 && lower.contains(&local) {
         return Err(PasswordError::ContainsEmail);
     }
+    let mut inputs: Vec<&str> = vec![email, &local];
+    inputs.extend(more.iter().flat_map(|m| m.split_whitespace()));
+    inputs.extend(email.split(['@', '.', '-', '_', '+']).filter(|p| p.len() >= 3));
+    if u8::from(zxcvbn::zxcvbn(password, &inputs).score()) < MIN_SCORE {
+        return Err(PasswordError::TooCommon);
+    }
     Ok(())
+}
+
+/// A random temporary password (100 bits, `xxxxx-xxxxx-xxxxx-xxxxx`), for an admin's reset.
+pub fn temporary_password() -> String {
+    let s = crate::totp::new_secret().to_ascii_lowercase();
+    format!("{}-{}-{}-{}", &s[0..5], &s[5..10], &s[10..15], &s[15..20])
 }
 
 /// Domains the system's own accounts live in (the library owner, the demo accounts): nobody
@@ -265,6 +134,13 @@ mod tests {
         assert_eq!(validate_password("short", "a@b.co"), Err(PasswordError::TooShort { min: MIN_LEN }));
         assert_eq!(validate_password("Password123", "a@b.co"), Err(PasswordError::TooCommon));
         assert_eq!(validate_password("zzzzzzzzzzzz", "a@b.co"), Err(PasswordError::TooCommon));
+        // What a 150-word list missed: keyboard walks, l33t, names with years, the person's own name.
+        for weak in ["qwertyuiop123", "P@ssw0rd2024!", "Jennifer1985", "iloveyou2026"] {
+            assert_eq!(validate_password(weak, "a@b.co"), Err(PasswordError::TooCommon), "{weak}");
+        }
+        // A rare surname is strong until it is the person's own.
+        assert!(validate_password("Przybylski2026!", "ap@x.org").is_ok());
+        assert_eq!(validate_password_with("Przybylski2026!", "ap@x.org", &["Anna Przybylski"]), Err(PasswordError::TooCommon));
         assert_eq!(validate_password("alice.smith-2026!", "alice.smith@x.org"), Err(PasswordError::ContainsEmail));
         assert!(validate_password("river-cobalt-lantern", "alice@x.org").is_ok());
         assert!(validate_password(&"x1".repeat(200), "a@b.co").is_err());

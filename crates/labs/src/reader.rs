@@ -29,6 +29,71 @@ pub enum LabsError {
     Timeout(Duration),
     #[error("reading the PDF needed more than {0} MB of memory")]
     TooMuchMemory(u64),
+    #[error("the server was busy reading other reports for {0:?}; it can be read again later")]
+    Busy(Duration),
+}
+
+/// How many PDFs are parsed at once in this process (each parser process may take up to its
+/// memory cap): a burst of uploads queues here instead of starting a process per report.
+pub struct ParserSlots {
+    max: std::sync::atomic::AtomicUsize,
+    active: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+    peak: std::sync::atomic::AtomicUsize,
+}
+
+/// The process-wide parser slots ([`PdfReader::read`] takes one).
+pub static SLOTS: ParserSlots = ParserSlots::new(2);
+
+impl ParserSlots {
+    pub const fn new(max: usize) -> Self {
+        Self {
+            max: std::sync::atomic::AtomicUsize::new(max),
+            active: std::sync::Mutex::new(0),
+            freed: std::sync::Condvar::new(),
+            peak: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Sets how many parsers may run at once (at least one).
+    pub fn set_max(&self, max: usize) {
+        self.max.store(max.max(1), std::sync::atomic::Ordering::Relaxed);
+        self.freed.notify_all();
+    }
+
+    /// The most that ever ran at once (tests, metrics).
+    pub fn peak(&self) -> usize {
+        self.peak.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Waits up to `wait` for a slot.
+    pub fn acquire(&self, wait: Duration) -> Result<SlotGuard<'_>, LabsError> {
+        let deadline = Instant::now() + wait;
+        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        while *active >= self.max.load(std::sync::atomic::Ordering::Relaxed) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(LabsError::Busy(wait));
+            }
+            active = self.freed.wait_timeout(active, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        *active += 1;
+        self.peak.fetch_max(*active, std::sync::atomic::Ordering::Relaxed);
+        Ok(SlotGuard { slots: self })
+    }
+}
+
+/// A parser slot, given back when dropped.
+pub struct SlotGuard<'a> {
+    slots: &'a ParserSlots,
+}
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        let mut active = self.slots.active.lock().unwrap_or_else(|p| p.into_inner());
+        *active = active.saturating_sub(1);
+        self.slots.freed.notify_one();
+    }
 }
 
 /// Where the parser runs.
@@ -56,7 +121,10 @@ impl PdfReader {
         Self { isolation: Isolation::Process { exe: exe.into(), max_memory_mb }, timeout }
     }
 
+    /// Reads the text layer, after waiting (six deadlines, at least 30 s) for one of the
+    /// process's parser slots ([`SLOTS`]).
     pub fn read(&self, bytes: &[u8]) -> Result<Extracted, LabsError> {
+        let _slot = SLOTS.acquire((self.timeout * 6).max(Duration::from_secs(30)))?;
         match &self.isolation {
             Isolation::Thread => extract_text(bytes.to_vec(), self.timeout),
             Isolation::Process { exe, max_memory_mb } => read_in_child(exe, *max_memory_mb, self.timeout, bytes),
@@ -246,5 +314,35 @@ mod tests {
         let mut out = Vec::new();
         serve_worker(&b"%PDF-1.4 garbage"[..], &mut out).unwrap();
         assert_eq!(out[0], TAG_UNREADABLE);
+    }
+}
+
+#[cfg(test)]
+mod slot_tests {
+    use super::*;
+
+    #[test]
+    fn slots_bound_concurrent_parsers_and_time_out() {
+        let slots = std::sync::Arc::new(ParserSlots::new(2));
+        let running = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let threads: Vec<_> = (0..6)
+            .map(|_| {
+                let (slots, running) = (slots.clone(), running.clone());
+                std::thread::spawn(move || {
+                    let _g = slots.acquire(Duration::from_secs(10)).expect("a slot within 10 s");
+                    let now = running.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                    assert!(now <= 2, "{now} parsers at once");
+                    std::thread::sleep(Duration::from_millis(50));
+                    running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("thread");
+        }
+        assert_eq!(slots.peak(), 2);
+        let one = ParserSlots::new(1);
+        let _held = one.acquire(Duration::from_millis(10)).unwrap();
+        assert!(matches!(one.acquire(Duration::from_millis(50)), Err(LabsError::Busy(_))));
     }
 }

@@ -174,6 +174,8 @@ pub async fn list(c: &Caller) -> Result<Vec<AdminUserView>, ServiceError> {
             role: u.role,
             disabled: u.disabled,
             created_at: display_time(u.created_at),
+            two_factor: u.two_factor,
+            must_change_password: u.must_change_password,
         })
         .collect())
 }
@@ -190,6 +192,25 @@ pub async fn create(c: &Caller, email: &str, display_name: &str, role: &str, pas
     audit(&st.pool, Some(actor), "admin.user.create", Some(("user", user.id.0)), ip, "ok").await?;
     tracing::info!(user = %user.id, role = %user.role, "account created by an admin");
     Ok(())
+}
+
+/// Gives a person's account a temporary password (returned, shown to the admin once), to be
+/// changed at their next login; every session of theirs ends and two-factor sign-in is turned
+/// off (a reset is for someone who lost their way in; they enrol again). Never one's own
+/// account (the account page is for that), never the library owner.
+pub async fn reset_password(c: &Caller, user_id: i64) -> Result<String, ServiceError> {
+    let (st, actor, ip) = (&c.state, c.actor, c.ip.clone());
+    admin_only(st, actor, "admin.user.reset_password", &ip).await?;
+    if user_id == actor.id.0 {
+        return Err(ServiceError::Invalid("Change your own password on your account page.".into()));
+    }
+    let temporary = precedent_accounts::password::temporary_password();
+    let hash = crate::hash_password(st, temporary.clone()).await?;
+    precedent_store::users::set_password(&st.pool, UserId(user_id), &hash, true).await?;
+    precedent_store::users::clear_totp(&st.pool, UserId(user_id)).await?;
+    audit(&st.pool, Some(actor), "admin.user.reset_password", Some(("user", user_id)), ip, "ok").await?;
+    tracing::info!(user = user_id, "password reset by an admin");
+    Ok(temporary)
 }
 
 pub async fn set_disabled(c: &Caller, user_id: i64, disabled: bool) -> Result<(), ServiceError> {

@@ -11,12 +11,16 @@ use precedent_store::users;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-/// What the session remembers: only the user id and when they logged in. Role and the
-/// disabled flag are read from the database on every request.
+/// What the session remembers: only the user id, when they logged in and the account's session
+/// epoch then. Role, the disabled flag and the current epoch are read from the database on
+/// every request: a session from another epoch (password changed or reset, account disabled)
+/// is over.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct SessionUser {
     pub id: i64,
     pub since: i64,
+    #[serde(default)]
+    pub epoch: i32,
 }
 
 pub const SESSION_KEY: &str = "user";
@@ -38,9 +42,9 @@ pub async fn actor_from_session(st: &AppState, session: &Session) -> Result<Opti
     }
     let user = users::get(&st.pool, precedent_types::UserId(su.id)).await?;
     match user {
-        Some(u) if !u.disabled => Ok(Some((Actor { id: u.id, role: u.role }, u))),
+        Some(u) if !u.disabled && u.session_epoch == su.epoch => Ok(Some((Actor { id: u.id, role: u.role }, u))),
         _ => {
-            // The account vanished or was disabled: end this session.
+            // The account vanished, was disabled or its password changed: end this session.
             let _ = session.flush().await;
             Ok(None)
         }
@@ -57,9 +61,12 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The caller behind `session`, or [`ServiceError::Unauthenticated`].
+    /// The caller behind `session`, or [`ServiceError::Unauthenticated`]; a user who must
+    /// choose a new password first is refused every use case
+    /// ([`ServiceError::PasswordChangeRequired`]) but the account's own.
     pub async fn from_session(state: AppState, session: &Session, ip: Option<String>) -> Result<(Caller, users::User), ServiceError> {
         match actor_from_session(&state, session).await? {
+            Some((_, user)) if user.must_change_password => Err(ServiceError::PasswordChangeRequired),
             Some((actor, user)) => Ok((Caller { state, actor, ip }, user)),
             None => Err(ServiceError::Unauthenticated),
         }

@@ -95,7 +95,7 @@ pub async fn get(c: &Caller, id: i64) -> Result<CaseView, ServiceError> {
                         TextStatus::Failed => ReportText::Failed(r.extract_error.unwrap_or_default()),
                     },
                     collected_on: own.first().and_then(|v| v.collected_on).map(|d| d.to_string()),
-                    values: own.into_iter().map(crate::labs::value_view).collect(),
+                    values: own.into_iter().map(|v| crate::labs::value_view(v, actor.role.is_staff())).collect(),
                 }
             })
             .collect(),
@@ -104,7 +104,8 @@ pub async fn get(c: &Caller, id: i64) -> Result<CaseView, ServiceError> {
             .validations
             .into_iter()
             .map(|v| ValidationView {
-                author: v.author_email,
+                // Patients see the doctor's name, never their e-mail address.
+                author: if actor.role.is_staff() { v.author_email } else { v.author_name },
                 action: v.action,
                 diagnosis: v.diagnosis,
                 certainty: v.certainty,

@@ -21,6 +21,11 @@ pub enum ServiceError {
     Unavailable(String),
     #[error("The server is busy; try again in a few seconds.")]
     Busy,
+    #[error("Choose a new password first (your account page).")]
+    PasswordChangeRequired,
+    /// A daily quota is spent (the message says which and until when).
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error("Something went wrong on our side; it has been logged.")]
     Internal,
 }
@@ -30,11 +35,11 @@ impl ServiceError {
     pub fn status(&self) -> u16 {
         match self {
             ServiceError::Unauthenticated => 401,
-            ServiceError::Forbidden => 403,
+            ServiceError::Forbidden | ServiceError::PasswordChangeRequired => 403,
             ServiceError::NotFound => 404,
             ServiceError::Invalid(_) => 422,
             ServiceError::Conflict(_) => 409,
-            ServiceError::RateLimited(_) | ServiceError::Busy => 429,
+            ServiceError::RateLimited(_) | ServiceError::Busy | ServiceError::QuotaExceeded(_) => 429,
             ServiceError::Unavailable(_) => 503,
             ServiceError::Internal => 500,
         }

@@ -36,8 +36,9 @@ fn range_of(r: &LabValueRow) -> String {
     }
 }
 
-/// Table rows for one report (its values in `rows`).
-pub fn value_view(r: &LabValueRow) -> LabValueView {
+/// Table rows for one report (its values in `rows`). A correction names the doctor by e-mail to
+/// `staff`, by display name to patients.
+pub fn value_view(r: &LabValueRow, staff: bool) -> LabValueView {
     let read = shown(r.read.value, r.read.qualifier.as_deref(), r.read.text_value.as_deref());
     let corrected = r.corrected_at.is_some();
     let (value, unit, flag, canonical_value) = if corrected {
@@ -64,7 +65,7 @@ pub fn value_view(r: &LabValueRow) -> LabValueView {
         raw: r.read.raw.clone(),
         canonical: canonical_value.zip(r.read.canonical_unit.clone()).map(|(v, u)| format!("{} {u}", num(v)).trim().to_string()),
         correction: r.corrected_at.map(|at| LabCorrectionView {
-            by: r.corrected_by.clone().unwrap_or_default(),
+            by: if staff { r.corrected_by.clone() } else { r.corrected_by_name.clone() }.unwrap_or_default(),
             at: display_time(at),
             note: r.corrected_note.clone().unwrap_or_default(),
             original: format!("{read} {}", r.read.unit.clone().unwrap_or_default()).trim().to_string(),

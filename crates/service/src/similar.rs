@@ -137,6 +137,7 @@ async fn diagnosis_filter(st: &AppState, p: &SimilarParams, filter: &mut Filter)
 
 /// Similar cases to the stored case `case_id`, if `actor` may read it.
 pub async fn similar_to_case(c: &Caller, case_id: i64, p: &SimilarParams) -> Result<SimilarResults, ServiceError> {
+    crate::quota::search(c)?;
     let (st, actor, ip) = (&c.state, c.actor, c.ip.clone());
     let (opt, mut filter) = options(p)?;
     let search = st.search()?;
@@ -237,6 +238,7 @@ pub fn typed_labs(text: &str) -> Result<precedent_search::labprofile::LabProfile
 
 /// An ad-hoc query: any mix of a stored case, free text and images.
 pub async fn search(c: &Caller, req: SearchRequest) -> Result<SimilarResults, ServiceError> {
+    crate::quota::search(c)?;
     let (st, actor, ip) = (&c.state, c.actor, c.ip.clone());
     let (opt, mut filter) = options(&req.params)?;
     scope_for(&actor, &req.params, &mut filter)?;

@@ -51,6 +51,8 @@ pub struct AppState {
     pub metrics_token: Option<Arc<str>>,
     /// Bounds the password hashing and verification running at once.
     pub password_gate: Arc<HashGate>,
+    /// Per-user search and upload budgets, and the daily case and byte limits.
+    pub quotas: Arc<crate::quota::Quotas>,
 }
 
 /// Bounds the password hashing running at once: argon2id holds about 19 MiB and tens of

@@ -35,6 +35,7 @@ pub async fn for_case(c: &Caller, case_id: i64) -> Result<SuggestionsView, Servi
         audit(&st.pool, Some(actor), "case.suggest", Some(("case", case_id)), ip, "denied").await?;
         return Err(ServiceError::Forbidden);
     }
+    crate::quota::search(c)?;
     let search = st.search()?;
     crate::similar::readable_case(st, actor, case_id, &ip).await?;
     let engine = search.similarity.engine();

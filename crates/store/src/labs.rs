@@ -113,7 +113,10 @@ pub struct LabValueRow {
     pub corrected_flag: Option<LabFlag>,
     pub corrected_canonical: Option<f64>,
     pub corrected_note: Option<String>,
+    /// The correcting doctor's e-mail (shown to staff).
     pub corrected_by: Option<String>,
+    /// The correcting doctor's display name (shown to patients).
+    pub corrected_by_name: Option<String>,
     pub corrected_at: Option<OffsetDateTime>,
 }
 
@@ -125,6 +128,7 @@ pub async fn of_case(pool: &PgPool, case: CaseId) -> Result<Vec<LabValueRow>> {
                 v.canonical_high, v.panel, v.raw, r.collected_on,
                 c.value AS corrected_value, c.qualifier AS corrected_qualifier, c.text_value AS corrected_text, c.unit AS corrected_unit,
                 c.flag AS corrected_flag, c.canonical_value AS corrected_canonical, c.note AS corrected_note, u.email AS corrected_by,
+                CASE WHEN u.id IS NULL THEN NULL ELSE COALESCE(NULLIF(u.display_name, ''), 'a doctor') END AS corrected_by_name,
                 c.created_at AS corrected_at
          FROM lab_values v
          JOIN lab_reports r ON r.id = v.report_id

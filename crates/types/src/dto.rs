@@ -300,6 +300,33 @@ pub struct AdminUserView {
     pub created_at: String,
     /// The viewer's own account (it cannot be disabled from here).
     pub is_me: bool,
+    /// Signs in with an authenticator code too.
+    pub two_factor: bool,
+    /// Must choose a new password at next login (an admin reset it).
+    pub must_change_password: bool,
+}
+
+/// The signed-in user's own account page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    /// An admin reset the password: a new one must be chosen before anything else.
+    pub must_change_password: bool,
+    /// Two-factor sign-in is on.
+    pub two_factor: bool,
+    /// This role may turn two-factor sign-in on (doctors and admins).
+    pub two_factor_available: bool,
+    /// Unused recovery codes.
+    pub recovery_codes_left: i64,
+}
+
+/// Enrolling an authenticator app: the QR code (SVG) and the secret to type in by hand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TwoFactorSetupView {
+    pub secret: String,
+    pub qr_svg: String,
 }
 
 /// A rebuild of the similarity index: what it is doing, how far, how fast.

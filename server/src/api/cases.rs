@@ -72,7 +72,14 @@ pub async fn create_case(caller: Result<Caller, ServiceError>, headers: HeaderMa
         if !precedent_accounts::can_create_case(&c.actor) {
             return Err(ApiError(ServiceError::Forbidden));
         }
+        // Quotas before the body is read: this minute's uploads, the day's cases, and the
+        // day's bytes counting the declared length; then the bytes actually sent.
+        precedent_service::quota::upload(&c)?;
+        let declared = headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        precedent_service::quota::new_case(&c.state, &c, declared).await?;
         let upload = read_upload(&c.state, mp).await?;
+        let sent: u64 = upload.images.iter().map(|i| i.bytes.len() as u64).chain(upload.reports.iter().map(|r| r.bytes.len() as u64)).sum();
+        precedent_service::quota::new_case(&c.state, &c, sent).await?;
         let id = intake::create_case(&c.state, c.actor, upload, c.ip.clone()).await?;
         tracing::info!(case = %id, "case created");
         Ok::<CaseId, ApiError>(id)

@@ -28,6 +28,7 @@ const MAX_UPLOAD_QUERY_IMAGES: usize = 8;
 /// keeps it for an hour under a token the search page puts in its URL (`img=…`). Only the
 /// uploader can search with it or see it. Answers `{"images":[UploadedQueryImage…]}`.
 pub async fn upload_query_images(c: Caller, mut mp: Multipart) -> Result<Json<serde_json::Value>, ApiError> {
+    precedent_service::quota::upload(&c)?;
     let st = &c.state;
     let file_limit = (st.limits.max_file_mb * 1024 * 1024) as usize;
     let mut files = Vec::new();
@@ -67,9 +68,7 @@ pub async fn upload_query_images(c: Caller, mut mp: Multipart) -> Result<Json<se
 /// `GET /api/v1/search/images/{token}/thumb`: the uploader's own query image, small.
 pub async fn query_image_thumb(c: Caller, Path(token): Path<String>) -> Result<Response, ApiError> {
     match precedent_store::uploads::thumb(&c.state.pool, &token, c.actor.id).await? {
-        Some(jpeg) => {
-            Ok(([(axum::http::header::CONTENT_TYPE, "image/jpeg"), (axum::http::header::CACHE_CONTROL, "private, max-age=3600")], jpeg).into_response())
-        }
+        Some(jpeg) => Ok(([(axum::http::header::CONTENT_TYPE, "image/jpeg"), (axum::http::header::CACHE_CONTROL, "no-store")], jpeg).into_response()),
         None => Err(ApiError(ServiceError::NotFound)),
     }
 }

@@ -55,20 +55,26 @@ pub async fn run(cfg: &Config, command: UserCommand) -> Result<(), ServerError> 
 
 /// Adds the demo accounts and `cases` synthetic cases (idempotent for the same seed).
 pub async fn demo(cfg: &Config, cases: usize, seed: u64) -> Result<(), ServerError> {
+    if let Some(reason) = cfg.demo_refusal() {
+        return Err(ServerError::Other(reason));
+    }
+    let password = seed::demo_password(cfg.demo_password.as_deref());
     startup::with_database(cfg, 4, |st| async move {
         let started = std::time::Instant::now();
-        let n = seed::seed_cases(&st, cases, seed).await.map_err(ServerError::other)?;
-        println!("added {n} synthetic case(s) in {:.1}s", started.elapsed().as_secs_f64());
-        print_demo_accounts();
+        let seeded = seed::seed_cases(&st, cases, seed, &password).await.map_err(ServerError::other)?;
+        println!("added {} synthetic case(s) in {:.1}s", seeded.cases, started.elapsed().as_secs_f64());
+        print_demo_accounts(seeded.new_password.as_deref());
         Ok(())
     })
     .await
 }
 
-/// The demo accounts and their password.
-pub fn print_demo_accounts() {
-    let pw = seed::demo_password();
-    println!("Demo accounts (password: {pw}):");
+/// The demo accounts, with their password when they were created just now (it is shown once).
+pub fn print_demo_accounts(new_password: Option<&str>) {
+    match new_password {
+        Some(pw) => println!("Demo accounts created (password: {pw}; shown only now):"),
+        None => println!("Demo accounts (password as printed when they were created, or PRECEDENT_DEMO_PASSWORD):"),
+    }
     for (email, _, role) in seed::DEMO_ACCOUNTS {
         println!("  {role:<8} {email}");
     }

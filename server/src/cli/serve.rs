@@ -7,9 +7,9 @@ use crate::startup::Application;
 /// and serves until a shutdown signal.
 pub async fn serve(cfg: Config, demo: Option<usize>) -> Result<(), ServerError> {
     tracing::info!(config = ?cfg, "starting");
-    let app = Application::builder(&cfg).demo(demo).build().await?;
+    let mut app = Application::builder(&cfg).demo(demo).build().await?;
     if demo.is_some() {
-        super::accounts::print_demo_accounts();
+        super::accounts::print_demo_accounts(app.take_new_demo_password().as_deref());
     }
     println!("Precedent is serving on http://{}", app.address()?);
     app.run_until_stopped(shutdown_signal()).await

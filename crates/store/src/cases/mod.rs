@@ -192,6 +192,22 @@ pub async fn count_from_source(pool: &PgPool, source: &str) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM cases WHERE source = $1").bind(source).fetch_one(pool).await?)
 }
 
+/// How many cases `owner` added within `within` of now, and the bytes of their scans and
+/// reports (the daily upload quota).
+pub async fn added_since(pool: &PgPool, owner: UserId, within: time::Duration) -> Result<(i64, i64)> {
+    let since = OffsetDateTime::now_utc() - within;
+    Ok(sqlx::query_as(
+        "SELECT count(*),
+                COALESCE(sum((SELECT COALESCE(sum(byte_size), 0) FROM case_images i WHERE i.case_id = c.id)
+                           + (SELECT COALESCE(sum(byte_size), 0) FROM lab_reports r WHERE r.case_id = c.id)), 0)::BIGINT
+         FROM cases c WHERE c.owner_id = $1 AND c.created_at >= $2",
+    )
+    .bind(owner)
+    .bind(since)
+    .fetch_one(pool)
+    .await?)
+}
+
 pub async fn count(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM cases").fetch_one(pool).await?)
 }

@@ -9,7 +9,10 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Validation {
     pub id: i64,
+    /// The reviewer's e-mail (shown to staff).
     pub author_email: String,
+    /// The reviewer's display name (shown to patients).
+    pub author_name: String,
     pub action: ReviewAction,
     pub diagnosis: String,
     pub certainty: Certainty,
@@ -33,7 +36,7 @@ pub struct NewValidation {
 /// The review history of `case`, newest first.
 pub(super) async fn of_case(pool: &PgPool, case: CaseId) -> Result<Vec<Validation>> {
     Ok(sqlx::query_as(
-        "SELECT v.id, u.email AS author_email, v.action, v.diagnosis, v.certainty, v.notes, v.next_tests, v.specialist, v.created_at
+        "SELECT v.id, u.email AS author_email, COALESCE(NULLIF(u.display_name, ''), 'a doctor') AS author_name, v.action, v.diagnosis, v.certainty, v.notes, v.next_tests, v.specialist, v.created_at
          FROM validations v JOIN users u ON u.id = v.author_id WHERE v.case_id = $1 ORDER BY v.created_at DESC, v.id DESC",
     )
     .bind(case)
