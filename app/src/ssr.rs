@@ -52,7 +52,10 @@ pub async fn session() -> Result<Session, AppError> {
 
 /// The client address inside a server function.
 pub async fn client_ip() -> Option<String> {
-    leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok().map(|ci| ci.0.ip().to_string())
+    let peer = leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await.ok().map(|ci| ci.0.ip());
+    let headers = leptos_axum::extract::<axum::http::HeaderMap>().await.unwrap_or_default();
+    let trusted = state().map(|st| st.trusted_proxies.clone()).unwrap_or_default();
+    precedent_service::caller::client_address(peer, &headers, &trusted)
 }
 
 /// The signed-in caller, or [`AppError::Unauthenticated`] (the response's status is set too).

@@ -76,6 +76,9 @@ pub struct Config {
     pub upload_timeout_secs: u64,
     /// `PRECEDENT_PDF_WORKERS` (2): lab-report reader processes at once, in the whole process.
     pub pdf_workers: usize,
+    /// `PRECEDENT_TRUSTED_PROXIES`: comma-separated addresses of reverse proxies whose
+    /// `X-Forwarded-For` names the client (rate limits and the audit log use that address).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Default absolute session lifetime in hours (`PRECEDENT_SESSION_MAX_HOURS`).
@@ -129,6 +132,7 @@ impl std::fmt::Debug for Config {
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("upload_timeout_secs", &self.upload_timeout_secs)
             .field("pdf_workers", &self.pdf_workers)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -249,6 +253,21 @@ impl Config {
             request_timeout_secs: parsed("PRECEDENT_REQUEST_TIMEOUT_SECS", 60)?,
             upload_timeout_secs: parsed("PRECEDENT_UPLOAD_TIMEOUT_SECS", 600)?,
             pdf_workers: parsed("PRECEDENT_PDF_WORKERS", 2)?,
+            trusted_proxies: match var("PRECEDENT_TRUSTED_PROXIES") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| {
+                        p.parse().map_err(|e: std::net::AddrParseError| ConfigError::Invalid {
+                            name: "PRECEDENT_TRUSTED_PROXIES",
+                            value: p.to_string(),
+                            reason: e.to_string(),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
         })
     }
 

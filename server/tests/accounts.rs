@@ -430,3 +430,60 @@ async fn staff_two_factor_sign_in_with_codes_and_recovery_codes() {
     assert_eq!(next_page(&res), "/cases");
     assert_eq!(plain.get(app.url("/api/v1/cases")).send().await.unwrap().status(), 200);
 }
+
+async fn login_via_proxy(app: &common::TestApp, forwarded: &str, password: &str) -> reqwest::Response {
+    client()
+        .post(app.url("/api/login"))
+        .header("x-forwarded-for", forwarded)
+        .form(&[("email", "owner-rl@example.org"), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn failed_logins_from(app: &common::TestApp, ip: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = 'auth.login' AND outcome = 'failed' AND ip = $1")
+        .bind(ip)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// Behind a trusted proxy the client is the right-most forwarded address that is not a proxy
+/// (audited and limited as such; what a client writes further left is never believed), and from
+/// anyone else `X-Forwarded-For` is ignored. Wrong passwords from one address never lock the
+/// owner out at another: across addresses they only earn a short, growing delay. Sign-ups have a
+/// budget of their own.
+#[tokio::test]
+async fn rate_limits_follow_the_real_client_and_never_lock_the_owner_out() {
+    let app = spawn_app_with(|st| {
+        st.trusted_proxies = vec!["127.0.0.1".parse().unwrap()].into();
+        st.signup_limiter = std::sync::Arc::new(precedent_accounts::RateLimiter::new(2, std::time::Duration::from_secs(3600)));
+    })
+    .await;
+    assert!(app.signup(&client(), "owner-rl@example.org").await.status().is_success());
+    for _ in 0..5 {
+        let r = login_via_proxy(&app, "10.9.9.9, 203.0.113.9", "not-the-password").await;
+        assert!(r.text().await.unwrap().contains("Wrong email or password"));
+    }
+    // That address is now refused even the right password…
+    assert_eq!(login_via_proxy(&app, "10.9.9.9, 203.0.113.9", PASSWORD).await.status(), 429);
+    assert_eq!(failed_logins_from(&app, "203.0.113.9").await, 6);
+    assert_eq!(failed_logins_from(&app, "10.9.9.9").await, 0, "the client-written part is not believed");
+    // …while the owner elsewhere waits at most the delay (a second after five failures).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let owner = login_via_proxy(&app, "198.51.100.7", PASSWORD).await;
+    assert!(owner.status().is_success(), "{}", owner.text().await.unwrap_or_default());
+
+    // Sign-ups have their own budget: spent, they do not stop logins from the same address.
+    assert!(app.signup(&client(), "second-rl@example.org").await.status().is_success());
+    assert_eq!(app.signup(&client(), "third-rl@example.org").await.status(), 429);
+    assert!(app.login(&client(), "owner-rl@example.org", PASSWORD).await.status().is_success());
+
+    // Without a trusted proxy the header is ignored: the peer is the client.
+    let plain = spawn_app().await;
+    plain.signup(&client(), "owner-rl@example.org").await;
+    login_via_proxy(&plain, "203.0.113.50", "not-the-password").await;
+    assert_eq!(failed_logins_from(&plain, "203.0.113.50").await, 0);
+    assert_eq!(failed_logins_from(&plain, "127.0.0.1").await, 1);
+}

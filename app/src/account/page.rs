@@ -109,11 +109,18 @@ fn TwoFactor(on: bool, left: i64, confirm: ServerAction<ConfirmTwoFactor>, disab
             } else {
                 view! {
                     <p>"Off. Doctors and administrators should turn it on: sign-in then also asks for a code from an authenticator app on your phone."</p>
-                    <ActionForm action=begin attr:id="two-factor-begin">
-                        <button type="submit" class="button primary">
-                            "Set up two-factor sign-in"
-                        </button>
-                    </ActionForm>
+                    {move || {
+                        (!matches!(begin.value().get(), Some(Ok(_))))
+                            .then(|| {
+                                view! {
+                                    <ActionForm action=begin attr:id="two-factor-begin">
+                                        <button type="submit" class="button primary">
+                                            "Set up two-factor sign-in"
+                                        </button>
+                                    </ActionForm>
+                                }
+                            })
+                    }}
                     {move || {
                         begin
                             .value()

@@ -134,24 +134,31 @@ pub fn UsersPage() -> impl IntoView {
                                                                 {u.must_change_password.then_some(" · must change password")}
                                                             </td>
                                                             <td>
-                                                                {(!u.is_me)
-                                                                    .then(|| {
-                                                                        view! {
-                                                                            <ActionForm action=toggle attr:class="inline">
-                                                                                <input type="hidden" name="user_id" value=u.id.0 />
-                                                                                <input type="hidden" name="disabled" value=(!u.disabled).to_string() />
-                                                                                <button type="submit" class="button">
-                                                                                    {if u.disabled { "Enable" } else { "Disable" }}
-                                                                                </button>
-                                                                            </ActionForm>
-                                                                            <ActionForm action=reset attr:class="inline">
-                                                                                <input type="hidden" name="user_id" value=u.id.0 />
-                                                                                <button type="submit" class="button">
-                                                                                    "Reset password"
-                                                                                </button>
-                                                                            </ActionForm>
-                                                                        }
-                                                                    })}
+                                                                <div class="row-actions">
+                                                                    {(!u.is_me)
+                                                                        .then(|| {
+                                                                            view! {
+                                                                                <ActionForm action=toggle attr:class="inline">
+                                                                                    <input type="hidden" name="user_id" value=u.id.0 />
+                                                                                    <input type="hidden" name="disabled" value=(!u.disabled).to_string() />
+                                                                                    <button type="submit" class="button">
+                                                                                        {if u.disabled { "Enable" } else { "Disable" }}
+                                                                                    </button>
+                                                                                </ActionForm>
+                                                                            }
+                                                                        })}
+                                                                    {(!u.is_me && !u.library)
+                                                                        .then(|| {
+                                                                            view! {
+                                                                                <ActionForm action=reset attr:class="inline">
+                                                                                    <input type="hidden" name="user_id" value=u.id.0 />
+                                                                                    <button type="submit" class="button">
+                                                                                        "Reset password"
+                                                                                    </button>
+                                                                                </ActionForm>
+                                                                            }
+                                                                        })}
+                                                                </div>
                                                             </td>
                                                         </tr>
                                                     }

@@ -108,6 +108,74 @@ impl RateLimiter {
     }
 }
 
+/// A delay that grows with an account's failed logins from anywhere, instead of a lockout:
+/// after `free` failures each attempt must wait `2^(failures - free)` seconds (at most `cap`)
+/// after the previous attempt; failures are forgotten `forget` after the last one. Someone
+/// guessing from many addresses is slowed to one guess per `cap`; the account's owner is never
+/// kept out longer than that.
+pub struct ProgressiveDelay {
+    free: u32,
+    cap: Duration,
+    forget: Duration,
+    state: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl ProgressiveDelay {
+    pub fn new(free: u32, cap: Duration, forget: Duration) -> Self {
+        Self { free, cap, forget, state: Mutex::new(HashMap::new()) }
+    }
+
+    fn delay(&self, failures: u32) -> Duration {
+        if failures < self.free {
+            return Duration::ZERO;
+        }
+        let exp = (failures - self.free).min(16);
+        Duration::from_secs(1u64 << exp).min(self.cap)
+    }
+
+    /// Takes the account's next turn: `Err(wait)` while the delay since its last attempt runs;
+    /// otherwise the attempt is recorded as the last one (parallel attempts wait their turn).
+    pub fn try_attempt(&self, key: &str) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((failures, last)) = state.get_mut(key) {
+            let since = now.duration_since(*last);
+            if since >= self.forget {
+                state.remove(key);
+                return Ok(());
+            }
+            let wait = self.delay(*failures);
+            if since < wait {
+                return Err(wait - since);
+            }
+            *last = now;
+        }
+        Ok(())
+    }
+
+    /// Records a failed attempt.
+    pub fn failed(&self, key: &str) {
+        let now = Instant::now();
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if state.len() >= MAX_KEYS && !state.contains_key(key) {
+            let forget = self.forget;
+            state.retain(|_, (_, last)| now.duration_since(*last) < forget);
+            while state.len() >= MAX_KEYS {
+                let Some(oldest) = state.iter().min_by_key(|(_, (_, last))| *last).map(|(k, _)| k.clone()) else { break };
+                state.remove(&oldest);
+            }
+        }
+        let e = state.entry(key.to_string()).or_insert((0, now));
+        e.0 = e.0.saturating_add(1);
+        e.1 = now;
+    }
+
+    /// Forgets the account's failures (after a successful login).
+    pub fn clear(&self, key: &str) {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +228,21 @@ mod tests {
         rl.hit(&format!("key-{}", MAX_KEYS + 49));
         rl.hit(&format!("key-{}", MAX_KEYS + 49));
         assert!(rl.check(&format!("key-{}", MAX_KEYS + 49)).is_err());
+    }
+
+    #[test]
+    fn the_delay_grows_is_capped_and_never_locks_out() {
+        let d = ProgressiveDelay::new(2, Duration::from_millis(4000), Duration::from_secs(60));
+        assert!(d.try_attempt("a").is_ok());
+        d.failed("a");
+        d.failed("a");
+        // Two free failures; the third attempt waits about a second, the next ones longer.
+        let wait = d.try_attempt("a").expect_err("a delay after the free failures");
+        assert!(wait <= Duration::from_secs(1) && wait > Duration::from_millis(900), "{wait:?}");
+        assert_eq!(d.delay(3), Duration::from_secs(2));
+        assert_eq!(d.delay(10), Duration::from_millis(4000), "capped");
+        assert!(d.try_attempt("b").is_ok(), "other accounts are not slowed");
+        d.clear("a");
+        assert!(d.try_attempt("a").is_ok());
     }
 }

@@ -176,6 +176,7 @@ pub async fn list(c: &Caller) -> Result<Vec<AdminUserView>, ServiceError> {
             created_at: display_time(u.created_at),
             two_factor: u.two_factor,
             must_change_password: u.must_change_password,
+            library: u.kind == precedent_types::AccountKind::Library,
         })
         .collect())
 }

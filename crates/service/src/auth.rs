@@ -70,10 +70,13 @@ pub async fn login(st: &AppState, session: &Session, ip: Option<String>, email: 
     }
     let account_key = email.trim().to_lowercase();
     let ip_key = ip.clone().unwrap_or_else(|| "unknown".into());
-    let reserved = st.account_limiter.try_hit(&account_key).and_then(|account| match st.ip_limiter.try_hit(&ip_key) {
+    // The hard budget is per account *and* address: wrong guesses from one place never keep
+    // the account's owner out from another. Across addresses, a growing delay slows guessing.
+    let pair_key = format!("{account_key}|{ip_key}");
+    let reserved = st.account_limiter.try_hit(&pair_key).and_then(|account| match st.ip_limiter.try_hit(&ip_key) {
         Ok(address) => Ok((account, address)),
         Err(wait) => {
-            st.account_limiter.release(&account_key, account);
+            st.account_limiter.release(&pair_key, account);
             Err(wait)
         }
     });
@@ -85,9 +88,14 @@ pub async fn login(st: &AppState, session: &Session, ip: Option<String>, email: 
         }
     };
     let release = || {
-        st.account_limiter.release(&account_key, account_at);
+        st.account_limiter.release(&pair_key, account_at);
         st.ip_limiter.release(&ip_key, ip_at);
     };
+    if let Err(wait) = st.account_delay.try_attempt(&account_key) {
+        release();
+        crate::audit_detail(&st.pool, None, "auth.login", None, ip, "failed", failure("delayed", &account_key)).await?;
+        return Err(ServiceError::RateLimited(wait.as_secs().max(1)));
+    }
     let creds = match precedent_store::users::find_credentials(&st.pool, &account_key).await {
         Ok(c) => c,
         Err(e) => {
@@ -107,7 +115,8 @@ pub async fn login(st: &AppState, session: &Session, ip: Option<String>, email: 
     let user = match (ok, creds) {
         (true, Some(c)) => c.user,
         (_, creds) => {
-            // A wrong password keeps its place in both budgets.
+            // A wrong password keeps its place in both budgets and lengthens the account's delay.
+            st.account_delay.failed(&account_key);
             let actor = creds.map(|c| Actor { id: c.user.id, role: c.user.role });
             crate::audit_detail(&st.pool, actor, "auth.login", None, ip, "failed", failure("wrong_password", &account_key)).await?;
             return Err(ServiceError::Invalid("Wrong email or password.".into()));
@@ -119,7 +128,8 @@ pub async fn login(st: &AppState, session: &Session, ip: Option<String>, email: 
         crate::audit_detail(&st.pool, Some(actor), "auth.login", None, ip, "failed", failure("disabled", &account_key)).await?;
         return Err(ServiceError::Forbidden);
     }
-    st.account_limiter.clear(&account_key);
+    st.account_limiter.clear(&pair_key);
+    st.account_delay.clear(&account_key);
     st.ip_limiter.release(&ip_key, ip_at);
     if user.two_factor {
         let internal = |e: tower_sessions::session::Error| ServiceError::internal("session store failure", e);
@@ -178,7 +188,7 @@ pub struct SignupForm {
 /// Creates a patient account and signs it in.
 pub async fn signup(st: &AppState, session: &Session, ip: Option<String>, form: SignupForm) -> Result<(), ServiceError> {
     let ip_key = ip.clone().unwrap_or_else(|| "unknown".into());
-    if let Err(wait) = st.ip_limiter.try_hit(&ip_key) {
+    if let Err(wait) = st.signup_limiter.try_hit(&ip_key) {
         return Err(ServiceError::RateLimited(wait.as_secs().max(1)));
     }
     let email = validate_email(&form.email).map_err(|e| ServiceError::Invalid(e.to_string()))?;

@@ -73,13 +73,27 @@ impl Caller {
     }
 }
 
-/// The JSON API's caller: the session's signed-in user (401 otherwise) and the peer address.
+/// The client's address: the peer, unless the peer is a trusted proxy; then the right-most
+/// address in `X-Forwarded-For` that is not itself a trusted proxy (the left part of the header
+/// is whatever the client wrote, so it is never believed).
+pub fn client_address(peer: Option<std::net::IpAddr>, headers: &axum::http::HeaderMap, trusted: &[std::net::IpAddr]) -> Option<String> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer.to_string());
+    }
+    let forwarded: Vec<std::net::IpAddr> =
+        headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).filter_map(|a| a.trim().parse().ok()).collect();
+    Some(forwarded.into_iter().rev().find(|a| !trusted.contains(a)).unwrap_or(peer).to_string())
+}
+
+/// The JSON API's caller: the session's signed-in user (401 otherwise) and the client address.
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ServiceError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = Session::from_request_parts(parts, state).await.map_err(|(_, e)| ServiceError::internal("no session layer", e))?;
-        let ip = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|ci| ci.0.ip().to_string());
+        let peer = parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|ci| ci.0.ip());
+        let ip = client_address(peer, &parts.headers, &state.trusted_proxies);
         Caller::from_session(state.clone(), &session, ip).await.map(|(c, _)| c)
     }
 }

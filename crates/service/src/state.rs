@@ -33,8 +33,14 @@ pub struct AppState {
     pub limits: UploadLimits,
     /// Failed logins per account.
     pub account_limiter: Arc<RateLimiter>,
-    /// Failed logins and sign-ups per client address.
+    /// Failed logins per client address.
     pub ip_limiter: Arc<RateLimiter>,
+    /// Sign-ups per client address (a budget of their own: sign-ups never use up logins).
+    pub signup_limiter: Arc<RateLimiter>,
+    /// Failed logins per account from anywhere: a growing delay, never a lockout.
+    pub account_delay: Arc<precedent_accounts::ProgressiveDelay>,
+    /// Proxies whose `X-Forwarded-For` names the client (empty: the peer is the client).
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
     pub leptos_options: LeptosOptions,
     /// The similarity engine and the encoders for ad-hoc queries, once loaded (a server whose
     /// encoders failed to load still serves cases; search answers "unavailable").

@@ -18,6 +18,8 @@ pub struct User {
     pub must_change_password: bool,
     /// Sign-in asks for a code from an authenticator app.
     pub two_factor: bool,
+    /// A person, or a system account (the library owner, the demo accounts).
+    pub kind: AccountKind,
 }
 
 /// A user together with the stored argon2 hash; never serialised anywhere.
@@ -29,7 +31,7 @@ pub struct Credentials {
 }
 
 /// The columns of [`User`].
-const COLUMNS: &str = "id, email, display_name, role, disabled, created_at, session_epoch, must_change_password, (totp_secret IS NOT NULL) AS two_factor";
+const COLUMNS: &str = "id, email, display_name, role, disabled, created_at, session_epoch, must_change_password, (totp_secret IS NOT NULL) AS two_factor, kind";
 
 /// Creates an account; a duplicate email (case-insensitive) is [`StoreError::Conflict`].
 pub async fn create(pool: &PgPool, email: &str, display_name: &str, password_hash: &str, role: Role) -> Result<User> {

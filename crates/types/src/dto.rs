@@ -304,6 +304,8 @@ pub struct AdminUserView {
     pub two_factor: bool,
     /// Must choose a new password at next login (an admin reset it).
     pub must_change_password: bool,
+    /// The log-in-less owner of imported libraries: no password to reset.
+    pub library: bool,
 }
 
 /// The signed-in user's own account page.
