@@ -1,15 +1,23 @@
 import { test, expect } from '@playwright/test';
 import { DEMO_PASSWORD, hydrated, login } from './helpers';
+import type { Page } from '@playwright/test';
 
-test('a doctor searches by text with filters; the query lives in the URL and survives a reload', async ({ page }) => {
+/** Submits the search form and waits for the page of the new saved query (`/search?s=<id>`). */
+async function submit(page: Page) {
+  const before = page.url();
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.waitForURL((u) => u.href !== before && /\/search\?s=[0-9a-f]{32}$/.test(u.href));
+}
+
+test('a doctor searches by text with filters; the URL holds an opaque id, never the text, and survives a reload', async ({ page }) => {
   await login(page, 'doctor@demo.precedent', DEMO_PASSWORD);
   await page.getByRole('link', { name: 'Search', exact: true }).click();
   await expect(page).toHaveURL(/\/search$/);
   await expect(page.getByText('Enter a case number, some text, images and/or lab values')).toBeVisible();
   await hydrated(page);
   await page.getByLabel('Symptoms, findings (free text)').fill('productive cough and fever with chest pain');
-  await page.getByRole('button', { name: 'Search', exact: true }).click();
-  await expect(page).toHaveURL(/text=productive\+cough/);
+  await submit(page);
+  expect(page.url()).not.toContain('cough');
   const hits = page.locator('.search-results .similar-hit');
   await expect.poll(() => hits.count(), { timeout: 60_000 }).toBeGreaterThan(0);
   await expect(hits.first().locator('.bar-label')).toHaveText(['text']);
@@ -27,8 +35,8 @@ test('a doctor searches by text with filters; the query lives in the URL and sur
   // Filters: validated cases only.
   await hydrated(page);
   await page.getByLabel('Validated only').check();
-  await page.getByRole('button', { name: 'Search', exact: true }).click();
-  await expect(page).toHaveURL(/validated=1/);
+  await submit(page);
+  await expect(page.getByLabel('Validated only')).toBeChecked();
   await expect(hits.first()).toBeVisible();
   await expect(page.locator('.search-results .badge', { hasText: 'unreviewed' })).toHaveCount(0);
 
@@ -37,8 +45,8 @@ test('a doctor searches by text with filters; the query lives in the URL and sur
   await page.getByLabel('Validated only').uncheck();
   const dx = (await hits.first().locator('.similar-dx').textContent())!.trim().split(/\s+/)[0];
   await page.getByLabel('Diagnosis contains').fill(dx);
-  await page.getByRole('button', { name: 'Search', exact: true }).click();
-  await expect.poll(() => new URL(page.url()).searchParams.get('dx')).toBe(dx);
+  await submit(page);
+  await expect(page.getByLabel('Diagnosis contains')).toHaveValue(dx);
   await expect(hits.first()).toBeVisible();
   for (const t of await page.locator('.search-results .similar-dx').allTextContents()) {
     expect(t.toLowerCase()).toContain(dx.toLowerCase());
@@ -104,8 +112,7 @@ test('a doctor searches by uploaded scans: file picker and drag-and-drop, previe
   // Remove one, search with the other.
   await page.locator('.query-image').nth(1).getByRole('button', { name: 'Remove' }).click();
   await expect(previews).toHaveCount(1);
-  await page.getByRole('button', { name: 'Search', exact: true }).click();
-  await expect(page).toHaveURL(/img=[0-9a-f]{32}/);
+  await submit(page);
   const hits = page.locator('.search-results .similar-hit');
   await expect(hits.first()).toBeVisible({ timeout: 30_000 });
   await expect(hits.first().locator('.bar-label')).toHaveText(['image']);
@@ -130,12 +137,17 @@ test("another user cannot search with someone's uploaded image", async ({ page, 
   await hydrated(page);
   await page.getByLabel(/Images \(PNG or JPEG\)/).setInputFiles({ name: 'mine.png', mimeType: 'image/png', buffer: png });
   await expect(page.locator('.query-images img')).toHaveCount(1);
-  await page.getByRole('button', { name: 'Search', exact: true }).click();
-  await expect(page).toHaveURL(/img=/);
+  const thumb = (await page.locator('.query-images img').first().getAttribute('src'))!;
+  const token = thumb.split('/')[5];
+  await submit(page);
   const shared = new URL(page.url()).pathname + new URL(page.url()).search;
   const other = await browser.newPage();
   await login(other, 'patient@demo.precedent', DEMO_PASSWORD);
+  // Neither the saved search…
   await other.goto(shared);
+  await expect(other.getByRole('alert')).toContainText('not available');
+  // …nor the image's token opens for anyone else.
+  await other.goto(`/search?img=${token}`);
   await expect(other.getByRole('alert')).toContainText('no longer available');
   await other.close();
 });

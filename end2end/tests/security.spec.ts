@@ -28,7 +28,7 @@ test('pages hydrate under the Content-Security-Policy and foreign inline scripts
   await openWithHits(page, await firstCaseId(page));
   await hydrated(page);
   expect(await violations(page)).toEqual([]);
-  await page.goto('/search?q=cough');
+  await page.goto('/search?text=cough');
   await hydrated(page);
   expect(await violations(page)).toEqual([]);
 

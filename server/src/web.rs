@@ -266,6 +266,7 @@ pub fn router(state: AppState, store: PostgresStore, web: WebSettings) -> Router
         .route("/api/v1/admin/imports", post(api::admin::start_import).layer(DefaultBodyLimit::max(import_limit)))
         .route("/api/v1/admin/imports/{id}", get(api::admin::get_import))
         .route("/api/v1/admin/imports/{id}/progress", get(api::admin::import_progress))
+        .route("/search", post(api::search::save_search_form))
         .route("/media/images/{id}", get(media::image))
         .route("/media/images/{id}/thumb", get(media::thumb))
         .route("/media/reports/{id}", get(media::report))

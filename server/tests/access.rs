@@ -47,6 +47,8 @@ enum Call {
     /// A server function or API route with a JSON body.
     Json(serde_json::Value),
     Multipart(fn() -> Form),
+    /// A plain form post to a route (not a server function).
+    UrlForm(Vec<(&'static str, String)>),
 }
 
 struct Row {
@@ -106,6 +108,8 @@ fn rows() -> Vec<Row> {
             },
             doctors,
         ),
+        // The search page's form: saved under an opaque id for the signed-in (anonymous: to the login page).
+        row("POST /search", |_, _| ("/search".into(), Call::UrlForm(vec![("text", "cough".into())])), signed_in),
         row("POST /api/v1/search", |_, _| ("/api/v1/search".into(), Call::Json(json!({ "text": "cough and fever" }))), signed_in),
         row(
             "POST /api/v1/search/images",
@@ -238,6 +242,8 @@ fn rows() -> Vec<Row> {
             },
             doctors,
         ),
+        // Another user's saved search is not found: the owner's own is tested in similar.rs.
+        row("fn saved_search", |_, _| ("saved_search".into(), Call::Form(vec![("id", "00000000000000000000000000000000".into())])), [D; 5]),
         row("fn admin_users", |_, _| ("admin_users".into(), Call::Form(vec![])), admins),
         row(
             "fn admin_create_user",
@@ -303,6 +309,7 @@ async fn send(app: &TestApp, c: &Client, path: &str, call: Call) -> Response {
         Call::Json(body) if path.starts_with('/') => c.post(app.url(path)).json(&body),
         Call::Json(body) => c.post(app.url(&format!("/api/{path}"))).json(&body),
         Call::Multipart(form) => c.post(app.url(path)).multipart(form()),
+        Call::UrlForm(form) => c.post(app.url(path)).form(&form),
     };
     req.header("Accept", "application/json").send().await.expect("request")
 }

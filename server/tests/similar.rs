@@ -720,3 +720,43 @@ async fn refine_by_example_moves_marked_hits_and_reuses_the_judgements() {
     app.wait_for_search().await;
     assert_eq!(alice.get(app.url(&format!("/api/v1/cases/{own}/similar?refine=true"))).send().await.unwrap().status(), 200);
 }
+
+/// The search page's form posts: the query (symptoms, lab values) is kept under an opaque id
+/// and the page's URL holds only that id, for its author alone; the page renders the results
+/// and the typed text again from it. Anonymous posts go to the login page.
+#[tokio::test]
+async fn search_queries_live_under_an_opaque_id_never_in_the_url() {
+    let app = spawn_app().await;
+    let ids = library(&app).await;
+    assert!(!ids.is_empty());
+    let doctor = app.staff("dr-saved@example.org", Role::Doctor).await;
+    let typed = "productive cough with fever, CRP raised";
+    let res = doctor
+        .post(app.url("/search"))
+        .form(&[("text", typed), ("labs", "CRP 85 mg/L 0 - 5\nWBC 14.2 x10^9/L 4 - 11"), ("k", "10"), ("sort", "score"), ("not-a-field", "dropped")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with("/search?s=") && location.len() == "/search?s=".len() + 32, "{location}");
+    assert!(!location.contains("cough") && !location.contains("CRP"));
+    let page = doctor.get(app.url(&location)).send().await.unwrap();
+    let status = page.status();
+    let html = page.text().await.unwrap();
+    let alert = html.split("role=\"alert\"").nth(1).map(|a| a.chars().take(200).collect::<String>()).unwrap_or_default();
+    assert_eq!(status, 200, "{alert}");
+    assert!(html.contains("class=\"similar-hit\""), "the results render on the server");
+    assert!(html.contains(">productive cough with fever, CRP raised</textarea>"), "the server-rendered form shows what was typed");
+    let fields: Vec<(String, String)> = app.server_fn(&doctor, "saved_search", &[("id", &location["/search?s=".len()..])]).await.json().await.unwrap();
+    assert_eq!(fields.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["text", "labs", "k", "sort"]);
+
+    // Another user (even staff) cannot open it; anonymous posts go to the login page.
+    let other = app.staff("dr-other@example.org", Role::Doctor).await;
+    let theirs = other.get(app.url(&location)).send().await.unwrap().text().await.unwrap();
+    assert!(theirs.contains("This search is not available") && !theirs.contains("productive cough"));
+    let anon = common::client().post(app.url("/search")).form(&[("text", typed)]).send().await.unwrap();
+    assert_eq!(anon.headers()["location"], "/login");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM saved_searches").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(stored, 1);
+}

@@ -33,6 +33,13 @@ pub async fn search_cases(req: SearchRequest) -> Result<SimilarResults, AppError
     crate::ssr::answer(precedent_service::similar::search(&c, req).await)
 }
 
+/// The fields of a search the caller saved (`/search?s=<id>`).
+#[server(endpoint = "saved_search")]
+pub async fn saved_search(id: String) -> Result<Vec<(String, String)>, AppError> {
+    let c = crate::ssr::caller().await?;
+    crate::ssr::answer(precedent_service::saved_search::get(&c, &id).await)
+}
+
 /// Why `hit` matched the query case `query` (whoever may see it as a hit).
 #[server(endpoint = "explain_hit")]
 pub async fn explain_hit(query: i64, hit: i64) -> Result<crate::dto::ExplainView, AppError> {

@@ -15,6 +15,7 @@ pub mod explain;
 pub mod labs;
 pub mod quota;
 pub mod review;
+pub mod saved_search;
 pub mod similar;
 pub mod state;
 pub mod suggest;

@@ -17,6 +17,7 @@ pub mod evidence;
 pub mod imports;
 pub mod index_feed;
 pub mod labs;
+pub mod saved_searches;
 pub mod uploads;
 pub mod users;
 

@@ -21,6 +21,21 @@ pub async fn search(c: Caller, body: Result<Json<SearchRequest>, axum::extract::
     Ok(Json(precedent_service::similar::search(&c, req).await?))
 }
 
+/// `POST /search` (the advanced search form, url-encoded): keeps the query under an opaque id
+/// and sends the browser to `/search?s=<id>`, so what was typed is never in a URL. Anonymous
+/// visitors go to the login page.
+pub async fn save_search_form(caller: Result<Caller, ServiceError>, axum::Form(pairs): axum::Form<Vec<(String, String)>>) -> Response {
+    let c = match caller {
+        Ok(c) => c,
+        Err(ServiceError::Unauthenticated) => return axum::response::Redirect::to("/login").into_response(),
+        Err(e) => return ApiError(e).into_response(),
+    };
+    match precedent_service::saved_search::save(&c, pairs).await {
+        Ok(id) => axum::response::Redirect::to(&format!("/search?s={id}")).into_response(),
+        Err(e) => ApiError(e).into_response(),
+    }
+}
+
 /// At most this many images in one query-image upload.
 const MAX_UPLOAD_QUERY_IMAGES: usize = 8;
 
