@@ -76,6 +76,9 @@ pub struct Config {
     pub upload_timeout_secs: u64,
     /// `PRECEDENT_PDF_WORKERS` (2): lab-report reader processes at once, in the whole process.
     pub pdf_workers: usize,
+    /// `PRECEDENT_ENCODE_CONCURRENCY` (2): search queries encoded at once (the rest queue up to
+    /// 10 s, then are answered 429 "busy").
+    pub encode_concurrency: usize,
     /// `PRECEDENT_TRUSTED_PROXIES`: comma-separated addresses of reverse proxies whose
     /// `X-Forwarded-For` names the client (rate limits and the audit log use that address).
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -132,6 +135,7 @@ impl std::fmt::Debug for Config {
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("upload_timeout_secs", &self.upload_timeout_secs)
             .field("pdf_workers", &self.pdf_workers)
+            .field("encode_concurrency", &self.encode_concurrency)
             .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
@@ -253,6 +257,7 @@ impl Config {
             request_timeout_secs: parsed("PRECEDENT_REQUEST_TIMEOUT_SECS", 60)?,
             upload_timeout_secs: parsed("PRECEDENT_UPLOAD_TIMEOUT_SECS", 600)?,
             pdf_workers: parsed("PRECEDENT_PDF_WORKERS", 2)?,
+            encode_concurrency: parsed("PRECEDENT_ENCODE_CONCURRENCY", 2)?,
             trusted_proxies: match var("PRECEDENT_TRUSTED_PROXIES") {
                 None => Vec::new(),
                 Some(list) => list

@@ -45,6 +45,7 @@ fn build_state(pool: PgPool, cfg: &Config, addr: SocketAddr) -> Result<AppState,
         metrics_token: cfg.metrics_token.as_deref().map(Arc::from),
         password_gate: Arc::new(HashGate::new(cfg.password_concurrency.max(1), Duration::from_secs(cfg.password_queue_secs.max(1)))),
         quotas: Arc::new(precedent_service::quota::Quotas::new(cfg.quotas)),
+        encode_gate: Arc::new(HashGate::named("query encoding", cfg.encode_concurrency.max(1), Duration::from_secs(10))),
     })
 }
 

@@ -352,3 +352,21 @@ async fn a_request_whose_body_never_comes_is_answered_408_at_the_deadline() {
     assert!(line.starts_with("HTTP/1.1 408"), "{line}");
     assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
 }
+
+/// Ad-hoc search queries are encoded behind a gate: when it is full for its whole queue time
+/// the search is answered 429 "busy" instead of piling encodes onto the cores; a search with
+/// nothing to encode (a stored case) does not queue.
+#[tokio::test]
+async fn query_encodes_wait_at_the_gate_and_are_answered_busy_when_it_is_full() {
+    let app = spawn_app_with(|st| {
+        st.encode_gate = std::sync::Arc::new(precedent_service::HashGate::named("query encoding", 0, Duration::from_millis(200)));
+    })
+    .await;
+    let patient = app.patient("gate@example.org").await;
+    let id = case_id(app.create_case(&patient, case_form("Gate")).await).await;
+    let busy = patient.post(app.url("/api/v1/search")).json(&serde_json::json!({ "text": "cough" })).send().await.unwrap();
+    assert_eq!(busy.status(), 429);
+    assert!(busy.text().await.unwrap().contains("busy"));
+    let by_case = patient.post(app.url("/api/v1/search")).json(&serde_json::json!({ "case_id": id })).send().await.unwrap();
+    assert_ne!(by_case.status(), 429, "nothing to encode: no queue");
+}

@@ -135,3 +135,31 @@ async fn the_queue_lists_unreviewed_cases_oldest_first_for_doctors_only() {
     assert_eq!(page.status(), 403);
     assert!(page.text().await.unwrap().contains("Doctors only"));
 }
+
+/// The "diagnosis contains" filter matches a case's latest review, else its recorded diagnosis
+/// (a corrected case no longer matches its old one), through trigram indexes the planner can use.
+#[tokio::test]
+async fn the_diagnosis_filter_follows_the_latest_review_through_trigram_indexes() {
+    let app = spawn_app_without_worker().await;
+    let patient = app.patient("dx-filter@example.org").await;
+    let doctor = app.staff("dx-doc@example.org", Role::Doctor).await;
+    let corrected = case_id(app.create_case(&patient, case_form("Corrected")).await).await;
+    let untouched = case_id(app.create_case(&patient, case_form("Untouched")).await).await;
+    sqlx::query("UPDATE cases SET diagnosis = 'Community-acquired pneumonia' WHERE id = ANY($1)")
+        .bind(vec![corrected, untouched])
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let r = review(&app, &doctor, corrected, &[("action", "correct"), ("diagnosis", "Acute asthma"), ("certainty", "probable")]).await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let find = |term: &'static str| precedent_store::index_feed::cases_with_diagnosis(&app.pool, term);
+    assert_eq!(find("PNEUMONIA").await.unwrap(), vec![untouched]);
+    assert_eq!(find("asthma").await.unwrap(), vec![corrected]);
+    assert!(find("100%_").await.unwrap().is_empty(), "wildcards are literal");
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await.unwrap();
+    let plan: Vec<String> = sqlx::query_scalar("EXPLAIN SELECT id FROM cases WHERE diagnosis ILIKE '%pneum%'").fetch_all(&mut *tx).await.unwrap();
+    assert!(plan.iter().any(|l| l.contains("cases_diagnosis_trgm")), "{plan:?}");
+    let plan: Vec<String> = sqlx::query_scalar("EXPLAIN SELECT case_id FROM validations WHERE diagnosis ILIKE '%asth%'").fetch_all(&mut *tx).await.unwrap();
+    assert!(plan.iter().any(|l| l.contains("validations_diagnosis_trgm")), "{plan:?}");
+}

@@ -286,7 +286,8 @@ pub async fn search(c: &Caller, req: SearchRequest) -> Result<SimilarResults, Se
     let enc = search.encoders.get();
     /// The text vector and one vector per image, or which input failed and why.
     type Encoded = Result<(Option<Vec<f32>>, Vec<Vec<f32>>), (usize, EncodeError)>;
-    let encoded = tokio::task::spawn_blocking(move || -> Encoded {
+    let anything_to_encode = text.is_some() || !images.is_empty();
+    let work = move || -> Encoded {
         let t = match text {
             Some(t) => Some(enc.text.encode(&[t.as_str()]).map_err(|e| (0, e))?.remove(0)),
             None => None,
@@ -298,12 +299,10 @@ pub async fn search(c: &Caller, req: SearchRequest) -> Result<SimilarResults, Se
             }
         }
         Ok((t, vs))
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "encoding task failed");
-        ServiceError::Internal
-    })?;
+    };
+    // Encoding runs behind the process's encode gate (429 "busy" when its queue is too long);
+    // a query with nothing to encode does not queue.
+    let encoded = if anything_to_encode { st.encode_gate.run(work).await? } else { work() };
     let (text_vec, image_vecs) = match encoded {
         Ok(v) => v,
         Err((i, EncodeError::Image(reason))) if i > 0 => {

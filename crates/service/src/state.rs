@@ -59,32 +59,42 @@ pub struct AppState {
     pub password_gate: Arc<HashGate>,
     /// Per-user search and upload budgets, and the daily case and byte limits.
     pub quotas: Arc<crate::quota::Quotas>,
+    /// Bounds the ad-hoc query encodes running at once (text and images of a search).
+    pub encode_gate: Arc<HashGate>,
 }
 
-/// Bounds the password hashing running at once: argon2id holds about 19 MiB and tens of
-/// milliseconds of a core per call, so an unbounded burst of logins could exhaust memory.
-/// Callers queue for a permit and are answered [`ServiceError::Busy`] (429) after `wait`.
+/// Bounds heavy work running at once on the blocking pool: password hashing (argon2id holds
+/// about 19 MiB and tens of milliseconds of a core per call, so an unbounded burst of logins
+/// could exhaust memory) and the encoding of ad-hoc search queries (an ONNX model run per
+/// query). Callers queue for a permit and are answered [`ServiceError::Busy`] (429) after `wait`.
 pub struct HashGate {
+    what: &'static str,
     permits: tokio::sync::Semaphore,
     wait: std::time::Duration,
 }
 
 impl HashGate {
+    /// The gate for password hashing.
     pub fn new(concurrent: usize, wait: std::time::Duration) -> Self {
-        Self { permits: tokio::sync::Semaphore::new(concurrent), wait }
+        Self::named("password hashing", concurrent, wait)
+    }
+
+    /// A gate for `what` (named in its log lines).
+    pub fn named(what: &'static str, concurrent: usize, wait: std::time::Duration) -> Self {
+        Self { what, permits: tokio::sync::Semaphore::new(concurrent), wait }
     }
 
     /// Runs `work` on the blocking pool once a permit is free (at most `wait` in the queue).
     pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServiceError> {
         let permit = match tokio::time::timeout(self.wait, self.permits.acquire()).await {
             Ok(Ok(p)) => p,
-            Ok(Err(e)) => return Err(ServiceError::internal("password gate closed", e)),
+            Ok(Err(e)) => return Err(ServiceError::internal("work gate closed", e)),
             Err(_) => {
-                tracing::warn!("password hashing queue full: request answered busy");
+                tracing::warn!(what = self.what, "queue full: request answered busy");
                 return Err(ServiceError::Busy);
             }
         };
-        let out = tokio::task::spawn_blocking(work).await.map_err(|e| ServiceError::internal("password hashing task failed", e));
+        let out = tokio::task::spawn_blocking(work).await.map_err(|e| ServiceError::internal(self.what, e));
         drop(permit);
         out
     }

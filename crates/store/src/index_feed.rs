@@ -277,14 +277,18 @@ pub async fn judged_pairs(pool: &PgPool) -> Result<Vec<(i64, i64, bool)>> {
 }
 
 /// Cases whose diagnosis — the latest review's, else the recorded one — contains `term`
-/// (case-insensitive; `%` and `_` are literal).
+/// (case-insensitive; `%` and `_` are literal). Each half starts from a trigram index
+/// (migration `20261208000003`): matching reviews that are their case's latest, and matching
+/// recorded diagnoses of cases never reviewed.
 pub async fn cases_with_diagnosis(pool: &PgPool, term: &str) -> Result<Vec<i64>> {
     let pattern = format!("%{}%", term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
     Ok(sqlx::query_scalar(
-        "SELECT c.id FROM cases c
-         LEFT JOIN LATERAL (SELECT v.diagnosis FROM validations v WHERE v.case_id = c.id
-                            ORDER BY v.created_at DESC, v.id DESC LIMIT 1) lv ON TRUE
-         WHERE COALESCE(lv.diagnosis, c.diagnosis) ILIKE $1",
+        "SELECT v.case_id FROM validations v
+         WHERE v.diagnosis ILIKE $1
+           AND NOT EXISTS (SELECT 1 FROM validations w WHERE w.case_id = v.case_id AND (w.created_at, w.id) > (v.created_at, v.id))
+         UNION
+         SELECT c.id FROM cases c
+         WHERE c.diagnosis ILIKE $1 AND NOT EXISTS (SELECT 1 FROM validations w WHERE w.case_id = c.id)",
     )
     .bind(pattern)
     .fetch_all(pool)
