@@ -14,14 +14,12 @@ pub const DEMO_ACCOUNTS: &[(&str, &str, Role)] = &[
 ];
 
 /// The demo accounts' password: the configured one (`PRECEDENT_DEMO_PASSWORD`), else a fresh
-/// random one (80 bits), which is printed once when the accounts are created.
+/// random one (the same kind an admin's reset hands out), printed once when the accounts are
+/// created.
 pub fn demo_password(configured: Option<&str>) -> String {
     match configured.filter(|p| !p.is_empty()) {
         Some(p) => p.to_string(),
-        None => {
-            let hex = uuid::Uuid::new_v4().simple().to_string();
-            format!("{}-{}-{}-{}", &hex[..5], &hex[5..10], &hex[10..15], &hex[15..20])
-        }
+        None => precedent_accounts::password::temporary_password(),
     }
 }
 

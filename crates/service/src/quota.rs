@@ -59,10 +59,23 @@ pub fn upload(c: &Caller) -> Result<(), ServiceError> {
     c.state.quotas.uploads.try_hit(&c.actor.id.0.to_string()).map(|_| ()).map_err(|w| spent("upload", w))
 }
 
+/// What the caller added in the last 24 hours: cases, and bytes of their scans and reports.
+#[derive(Debug, Clone, Copy)]
+pub struct AddedToday {
+    cases: i64,
+    stored: i64,
+}
+
+/// Reads what the caller added in the last 24 hours (once per upload; checked by [`new_case`]).
+pub async fn added_today(st: &AppState, c: &Caller) -> Result<AddedToday, ServiceError> {
+    let (cases, stored) = precedent_store::cases::added_since(&st.pool, c.actor.id, time::Duration::days(1)).await?;
+    Ok(AddedToday { cases, stored })
+}
+
 /// Refuses a new case of `bytes` (an upper bound is fine before the body is read) when the
 /// caller has added the day's cases or bytes already.
-pub async fn new_case(st: &AppState, c: &Caller, bytes: u64) -> Result<(), ServiceError> {
-    let (cases, stored) = precedent_store::cases::added_since(&st.pool, c.actor.id, time::Duration::days(1)).await?;
+pub fn new_case(st: &AppState, today: AddedToday, bytes: u64) -> Result<(), ServiceError> {
+    let AddedToday { cases, stored } = today;
     let l = st.quotas.limits;
     if cases >= l.cases_per_day {
         tracing::info!(cases, "daily case quota spent");

@@ -76,10 +76,11 @@ pub async fn create_case(caller: Result<Caller, ServiceError>, headers: HeaderMa
         // day's bytes counting the declared length; then the bytes actually sent.
         precedent_service::quota::upload(&c)?;
         let declared = headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-        precedent_service::quota::new_case(&c.state, &c, declared).await?;
+        let today = precedent_service::quota::added_today(&c.state, &c).await?;
+        precedent_service::quota::new_case(&c.state, today, declared)?;
         let upload = read_upload(&c.state, mp).await?;
         let sent: u64 = upload.images.iter().map(|i| i.bytes.len() as u64).chain(upload.reports.iter().map(|r| r.bytes.len() as u64)).sum();
-        precedent_service::quota::new_case(&c.state, &c, sent).await?;
+        precedent_service::quota::new_case(&c.state, today, sent)?;
         let id = intake::create_case(&c.state, c.actor, upload, c.ip.clone()).await?;
         tracing::info!(case = %id, "case created");
         Ok::<CaseId, ApiError>(id)
